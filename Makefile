@@ -1,0 +1,47 @@
+# perturbaware: the two commands of the README are `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= $(if $(VIRTUAL_ENV),$(VIRTUAL_ENV),.venv)
+BIN := $(VENV)/bin
+OUT ?= results
+# keep BLAS/torch from oversubscribing the 2 cores when two notebooks run at once
+export OMP_NUM_THREADS ?= 1
+export MPLBACKEND ?= Agg
+
+.PHONY: setup run test test-nbs test-py test-slow bench readme export clean
+
+setup:
+	@bash scripts/setup.sh "$(VENV)"
+
+## the main job: simulate the built-in screen, preprocess it, write results and figures to $(OUT)/
+run: setup
+	$(BIN)/perturbaware demo -o $(OUT)
+
+## the whole default test suite: every notebook (nbdev_test) and tests/ (pytest)
+test: setup
+	$(MAKE) --no-print-directory test-nbs test-py
+
+test-nbs:
+	$(BIN)/nbdev_test --n_workers 2 --timing
+
+test-py:
+	$(BIN)/python -m pytest -q tests
+
+## notebook cells flagged `#| slow` (paper-scale runs); not part of `make test`
+test-slow: setup
+	OMP_NUM_THREADS=2 $(BIN)/nbdev_test --flags slow --n_workers 1 --timing
+
+## speed and memory benchmarks (print figures)
+bench: setup
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_simulate.py
+
+## regenerate the library from the notebooks and README.md from nbs/index.ipynb
+export: setup
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+	$(BIN)/python scripts/make_readme.py
+
+readme: setup
+	$(BIN)/python scripts/make_readme.py
+
+clean:
+	rm -rf $(OUT) _docs _proc
