@@ -33,6 +33,9 @@ test-slow: setup
 ## speed and memory benchmarks (print figures)
 bench: setup
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_simulate.py
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_wtest.py
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_nnnu.py
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_qhae.py
 
 ## regenerate the library from the notebooks and README.md from nbs/index.ipynb
 export: setup
