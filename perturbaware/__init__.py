@@ -6,3 +6,4 @@ from .simulate import simulate_screen, plot_dose_response
 from .guide import guide_prior, fuse, tau_schedule
 from .nnnu import NNNUConfig, fit_nnnu, score_perturbations, screen_perturbations
 from .wtest import rank_genes_weighted, weighted_welch
+from .qhae import QHAEConfig, QuantileHurdleAE
