@@ -3,8 +3,6 @@ SHELL := /bin/bash
 VENV ?= $(if $(VIRTUAL_ENV),$(VIRTUAL_ENV),.venv)
 BIN := $(VENV)/bin
 OUT ?= results
-# keep BLAS/torch from oversubscribing the 2 cores when two notebooks run at once
-export OMP_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 
 .PHONY: setup run test test-nbs test-py test-slow bench readme export clean
@@ -12,7 +10,7 @@ export MPLBACKEND ?= Agg
 setup:
 	@bash scripts/setup.sh "$(VENV)"
 
-## the main job: simulate the built-in screen, preprocess it, write results and figures to $(OUT)/
+## the main job: the built-in screen, QC, the warm start of Algorithm 1; results, model and figures in $(OUT)/
 run: setup
 	$(BIN)/perturbaware demo -o $(OUT)
 
@@ -20,8 +18,9 @@ run: setup
 test: setup
 	$(MAKE) --no-print-directory test-nbs test-py
 
+# two notebooks at a time, one BLAS/torch thread each, so the 2 cores are not oversubscribed
 test-nbs:
-	$(BIN)/nbdev_test --n_workers 2 --timing
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 
 test-py:
 	$(BIN)/python -m pytest -q tests

@@ -16,8 +16,9 @@ import scipy.sparse as sp
 
 # %% auto #0
 __all__ = ['CONTROL', 'DEFAULT_KEYS', 'GUIDE_COUNTS_KEY', 'GUIDE_TARGETS_KEY', 'QC_KEY', 'PerturbawareInputError',
-           'check_obs_key', 'count_matrix', 'check_counts', 'guide_targets', 'guide_counts_by_target',
-           'guide_abundance', 'validate_screen', 'read_screen', 'category_sizes', 'preprocess', 'plot_qc']
+           'check_obs_key', 'count_matrix', 'check_counts', 'check_log_normalized', 'guide_targets',
+           'guide_counts_by_target', 'guide_abundance', 'validate_screen', 'read_screen', 'category_sizes',
+           'preprocess', 'plot_qc']
 
 # %% ../nbs/00_data.ipynb #6b0106b8
 CONTROL = 'control'  # the default control label (non-targeting guides)
@@ -79,6 +80,18 @@ def check_counts(X, where: str = '.X') -> None:
         raise PerturbawareInputError(f"{where} does not hold integer counts.{hint}")
 
 # %% ../nbs/00_data.ipynb #b5660bdc
+def check_log_normalized(X, what: str = 'this step') -> None:
+    "Raise a clear error if X looks like raw counts or holds NaN/inf where log1p-normalized values are expected."
+    v = _values(X)
+    sample = v[:10000]
+    if sample.size and np.array_equal(sample, np.round(sample)) and sample.max() > 20:
+        raise PerturbawareInputError(
+            f"The expression matrix looks like raw counts (integers up to {sample.max():.0f}); {what} expects "
+            "log1p-normalized values: run perturbaware.preprocess first (or pass layer=...).")
+    if not np.isfinite(v).all():
+        raise PerturbawareInputError("The expression matrix contains NaN or inf values; fix or drop those cells.")
+
+# %% ../nbs/00_data.ipynb #20640d33
 def guide_targets(guides, mapping: dict | None = None) -> pd.Series:
     "Target gene of each guide: from `mapping` where given, else the name's part before the first `_`."
     guides = pd.Index(guides).astype(str)
@@ -93,7 +106,7 @@ def guide_targets(guides, mapping: dict | None = None) -> pd.Series:
                 "is not of the form <target>_<anything>. Add it to the guide -> target map.")
     return pd.Series(out, index=guides, name='target')
 
-# %% ../nbs/00_data.ipynb #20640d33
+# %% ../nbs/00_data.ipynb #41e0e1b7
 def guide_counts_by_target(guide_counts: pd.DataFrame, mapping: dict | None = None) -> pd.DataFrame:
     "Sum a cells x guides count table into cells x targets."
     targets = guide_targets(guide_counts.columns, mapping)
@@ -108,7 +121,7 @@ def guide_abundance(labels: pd.Series, guide_counts: pd.DataFrame, mapping: dict
     out = np.where(col >= 0, vals[np.arange(len(col)), np.maximum(col, 0)], np.nan)
     return pd.Series(out, index=labels.index, name='guide_umi')
 
-# %% ../nbs/00_data.ipynb #41e0e1b7
+# %% ../nbs/00_data.ipynb #cf1f2b7d
 def validate_screen(adata: ad.AnnData, perturbation_key: str = 'perturbation', control: str = CONTROL,
                     celltype_key: str | None = 'celltype', guide_key: str | None = 'guide_umi') -> None:
     "Raise a `PerturbawareInputError` naming the first problem that makes `adata` unusable."
@@ -141,7 +154,7 @@ def validate_screen(adata: ad.AnnData, perturbation_key: str = 'perturbation', c
         if (g[np.isfinite(g)] < 0).any():
             raise PerturbawareInputError(f"Guide abundance obs[{guide_key!r}] has negative values; UMIs are counts >= 0.")
 
-# %% ../nbs/00_data.ipynb #70d3b42d
+# %% ../nbs/00_data.ipynb #d1476407
 def read_screen(path, perturbation_key: str = 'perturbation', control: str = CONTROL,
                 celltype_key: str | None = 'celltype', guide_key: str | None = 'guide_umi',
                 guide_counts=None, guide_target_map: dict | None = None, sample_key: str | None = None,
@@ -198,7 +211,7 @@ def read_screen(path, perturbation_key: str = 'perturbation', control: str = CON
     if has_guide_table: validate_screen(adata, celltype_key=None, guide_key='guide_umi')
     return adata
 
-# %% ../nbs/00_data.ipynb #1b92a414
+# %% ../nbs/00_data.ipynb #bf378060
 def _n_detected(X, axis: int) -> np.ndarray:
     return np.asarray((X > 0).sum(axis=axis)).ravel()
 
@@ -219,7 +232,7 @@ def category_sizes(obs: pd.DataFrame, perturbation_key: str = 'perturbation',
     keys = [celltype_key, perturbation_key] if celltype_key else [perturbation_key]
     return obs.groupby(keys, observed=True).size().rename('n_cells').reset_index()
 
-# %% ../nbs/00_data.ipynb #131b7fac
+# %% ../nbs/00_data.ipynb #92283741
 def preprocess(adata: ad.AnnData, perturbation_key: str = 'perturbation', control: str = CONTROL,
                celltype_key: str | None = 'celltype', guide_key: str | None = 'guide_umi',
                min_counts: float = 6000, min_genes: int = 2700, min_cells: int = 3,
@@ -300,7 +313,7 @@ def preprocess(adata: ad.AnnData, perturbation_key: str = 'perturbation', contro
     adata._init_as_actual(out.X, obs=out.obs, var=out.var, uns=out.uns, obsm=out.obsm, varm=out.varm,
                           layers=out.layers, obsp=out.obsp, varp=out.varp)
 
-# %% ../nbs/00_data.ipynb #665ecb0c
+# %% ../nbs/00_data.ipynb #7eac3e18
 def plot_qc(raw: ad.AnnData, processed: ad.AnnData, layer: str | None = None):
     "Before/after QC histograms of counts and genes per cell and of the per-gene max condition mean."
     import matplotlib.pyplot as plt

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import PerturbawareInputError
+from .data import PerturbawareInputError, check_log_normalized
 from .nnnu import _progress, resolve_device
 
 # %% auto #0
@@ -245,13 +245,8 @@ def _dense_float(X) -> np.ndarray:
 def _expression(adata, layer=None) -> np.ndarray:
     "Log-normalized expression as a dense float32 array, refusing raw counts."
     X = adata.layers[layer] if layer else adata.X
-    v = X.data[:10000] if sp.issparse(X) else np.asarray(X).ravel()[:10000]
-    if v.size and np.array_equal(v, np.round(v)) and v.max() > 20:
-        raise PerturbawareInputError('The expression matrix looks like raw counts; the autoencoder models '
-                                     'log1p-normalized values: run perturbaware.preprocess first (or pass layer=...).')
-    X = _dense_float(X)
-    if not np.isfinite(X).all(): raise PerturbawareInputError('The expression matrix contains NaN or inf.')
-    return X
+    check_log_normalized(X, 'the autoencoder')
+    return _dense_float(X)
 
 
 class QuantileHurdleAE:

@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.stats import t as student_t
 
-from .data import CONTROL, PerturbawareInputError, check_obs_key
+from .data import CONTROL, PerturbawareInputError, check_log_normalized, check_obs_key
 
 # %% auto #0
 __all__ = ['weighted_welch', 'bonferroni', 'select_genes', 'update_priority', 'category_weights', 'rank_genes_weighted',
@@ -116,8 +116,8 @@ def rank_genes_weighted(adata, weights=None, posterior_key: str = 'perturbaware_
                         update: bool = True) -> pd.DataFrame:
     """Weighted Welch tests of every gene for every (cell type x perturbation) category against same-cell-type controls.
 
-    Returns the Bonferroni-adjusted p-values (categories x genes) and writes them, the selected genes and the
-    group sizes to `uns[key_added]`, and the monotone-union priority to `var[priority_key]`."""
+    Returns the Bonferroni-adjusted p-values (categories x genes) and writes them to `varm[key_added + '_pvals_adj']`,
+    the selected genes and group sizes to `uns[key_added]`, and the monotone-union priority to `var[priority_key]`."""
     labels = check_obs_key(adata, perturbation_key, 'perturbation').astype(str).to_numpy()
     if not (labels == control).any():
         raise PerturbawareInputError(f"No control cells ({perturbation_key}={control!r}): nothing to test against.")
@@ -129,17 +129,17 @@ def rank_genes_weighted(adata, weights=None, posterior_key: str = 'perturbaware_
     if not np.isfinite(p[guided]).all() or (p[guided] < 0).any() or (p[guided] > 1).any():
         raise PerturbawareInputError("Pseudo-posteriors of guide-labelled cells must be finite probabilities in [0, 1].")
     X = adata.layers[layer] if layer else adata.X
-    if sp.issparse(X) and X.data.size and np.array_equal(X.data[:1000], np.round(X.data[:1000])) and X.data.max() > 50:
-        raise PerturbawareInputError("The expression matrix looks like raw counts; the tests expect log-normalized "
-                                     "values (run perturbaware.preprocess first, or pass layer=...).")
+    check_log_normalized(X, 'the weighted tests')
     Wt, Wr, names = category_weights(labels, cts, np.where(guided, p, 0) ** gamma, control, perturbations)
     res = weighted_welch(X, Wt, Wr)
     padj = bonferroni(res['pval'])
     sel = select_genes(padj, alpha, cap)
     genes = adata.var_names
     padj_df = pd.DataFrame(padj, index=names, columns=genes)
+    # per-gene results go to varm (genes x categories): an h5ad cannot hold a DataFrame with thousands of columns in uns
+    adata.varm[f'{key_added}_pvals_adj'] = padj_df.T
     adata.uns[key_added] = dict(
-        pvals_adj=padj_df,
+        categories=list(names),
         selected={n: list(genes[s]) for n, s in zip(names, sel)},
         sizes=pd.DataFrame({'n_eff': res['n_eff'].ravel(), 'n_ref': res['n_ref'].ravel(),
                             'n_selected': sel.sum(1)}, index=names),
@@ -148,12 +148,12 @@ def rank_genes_weighted(adata, weights=None, posterior_key: str = 'perturbaware_
     adata.var[priority_key] = update_priority(prev, sel) if len(names) else (prev if prev is not None else np.zeros(adata.n_vars))
     return padj_df
 
-# %% ../nbs/05_weighted_tests.ipynb #1bd96c5f
+# %% ../nbs/05_weighted_tests.ipynb #b671723d
 def plot_weighted_tests(adata, category: str, key: str = 'perturbaware_wtest', perturbation_key: str = 'perturbation',
                         celltype_key: str | None = 'celltype', control: str = CONTROL, truth: dict | None = None):
     "Volcano plot of one category's weighted tests (difference of means vs -log10 adjusted p)."
     import matplotlib.pyplot as plt
-    padj = adata.uns[key]['pvals_adj'].loc[category]
+    padj = adata.varm[f'{key}_pvals_adj'][category]
     p, _, ct = category.partition('|')
     X = adata.X
     lab = adata.obs[perturbation_key].astype(str).to_numpy()

@@ -15,14 +15,14 @@ fi
 P="$VENV/bin/python"
 if ! "$P" -c "import torch" 2>/dev/null; then
   echo "setup: installing ${TORCH_SPEC:-torch==2.13.0} (CPU build)"
-  "$P" -m pip install -q "${TORCH_SPEC:-torch==2.13.0}"
+  "$P" -m pip install -q "${TORCH_SPEC:-torch==2.13.0}" >"$VENV/setup.log" 2>&1 || { cat "$VENV/setup.log"; exit 1; }
 fi
 # (re)install the package and its dev tools when the requirements changed since the last install
 stamp="$VENV/.perturbaware-setup"
 want="$(cat settings.ini setup.py | sha1sum | cut -c1-40)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! (cd / && "$P" -c "import perturbaware" 2>/dev/null); then
   echo "setup: installing perturbaware and its requirements into $VENV"
-  "$P" -m pip install -q -e ".[dev]"
+  "$P" -m pip install -q -e ".[dev]" >"$VENV/setup.log" 2>&1 || { cat "$VENV/setup.log"; exit 1; }
   "$P" -m ipykernel install --sys-prefix --name python3 >/dev/null
   echo "$want" > "$stamp"
 fi
