@@ -5,7 +5,6 @@
 # %% ../nbs/00_data.ipynb #63fcad4a
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from scipy.special import expit, ndtri
 from scipy.stats import rankdata
 

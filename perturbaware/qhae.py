@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +23,9 @@ from .nnnu import _progress, resolve_device
 
 # %% auto #0
 __all__ = ['quantile_levels', 'DenseQuantileHead', 'LocationScaleHead', 'pinball', 'location_scale_pinball', 'feature_weights',
-           'qhae_loss', 'sample_genes', 'QHAEConfig', 'QHAEModule', 'interpolate_quantiles', 'sample_hurdle',
-           'median_hurdle', 'QuantileHurdleAE', 'wasserstein_columns', 'marginal_fidelity', 'oversampling_weights']
+           'qhae_loss', 'sample_genes', 'QHAEConfig', 'marginal_quantiles', 'QHAEModule', 'interpolate_quantiles',
+           'sample_hurdle', 'median_hurdle', 'QuantileHurdleAE', 'wasserstein_columns', 'marginal_fidelity',
+           'oversampling_weights']
 
 # %% ../nbs/02_qhae.ipynb #10b23414
 def quantile_levels(n: int = 44) -> np.ndarray:
@@ -170,6 +172,21 @@ def _mlp(sizes) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _inv_softplus(x: np.ndarray) -> np.ndarray:
+    return x + np.log(-np.expm1(-x))
+
+
+def marginal_quantiles(X: np.ndarray, levels: np.ndarray):
+    "Per gene: the fraction of non-zero values and the quantiles (genes x levels) of the non-zero values."
+    nz = X > 0
+    frac = nz.mean(0)
+    Xn = np.where(nz, X, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)   # genes without non-zero values
+        q = np.nanquantile(Xn, levels, axis=0).T
+    return frac, np.nan_to_num(q, nan=0.0)
+
+
 class QHAEModule(nn.Module):
     "Encoder, decoder trunk and output head of the quantile-hurdle (or MSE) autoencoder, with its loss."
     def __init__(self, config: QHAEConfig):
@@ -186,6 +203,29 @@ class QHAEModule(nn.Module):
         self.register_buffer('levels', torch.as_tensor(quantile_levels(c.n_levels), dtype=torch.float32))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor: return self.encoder(x)
+
+    @torch.no_grad()
+    def init_output(self, X: np.ndarray) -> None:
+        """Start the output biases at each gene's observed marginal: its non-zero fraction and the quantiles of its
+        non-zero values (MSE head: its mean). The weights stay small and random, so training begins from the
+        marginals and spends its steps on how cells differ, not on where each gene lies."""
+        levels = self.levels.cpu().numpy()
+        dev, f32 = self.levels.device, torch.float32
+        t = lambda a: torch.as_tensor(np.asarray(a), dtype=f32, device=dev)
+        if self.config.head == 'mse':
+            self.head.bias.copy_(t(X.mean(0))); return
+        frac, q = marginal_quantiles(X, levels)
+        logit = np.log(np.clip(frac, 1e-3, 1 - 1e-3) / (1 - np.clip(frac, 1e-3, 1 - 1e-3)))
+        if self.config.head == 'dense':
+            b = self.head.linear.bias.view(self.config.n_genes, -1)
+            b[:, 0] = t(logit); b[:, 1] = t(q[:, 0]); b[:, 2:] = t(_inv_softplus(np.maximum(np.diff(q, axis=1), 1e-3)))
+            return
+        mid = q[:, len(levels) // 2]
+        spread = np.maximum((q[:, -1] - q[:, 0]) / 6, 0.05)
+        shape = (q - mid[:, None]) / spread[:, None]
+        self.head.bias.copy_(t(np.stack([logit, mid, _inv_softplus(np.maximum(spread - 1e-3, 1e-3))], 1)))
+        self.head.shape_base.copy_(t(shape[:, :1]))
+        self.head.shape_inc.copy_(t(_inv_softplus(np.maximum(np.diff(shape, axis=1), 1e-3))))
 
     def decode(self, z: torch.Tensor, genes: torch.Tensor | None = None):
         "MSE: predictions (B, S). Quantile-hurdle: zero logits (B, S) and quantiles (B, S, T)."
@@ -280,6 +320,7 @@ class QuantileHurdleAE:
         X = self._matrix(adata, layer) if X is None else X
         Xt = torch.as_tensor(X, device=self.device)
         c = self.config
+        if self.steps_done == 0: self.module.init_output(X)   # the first call starts from the observed marginals
         w = feature_weights(np.zeros(c.n_genes) if priority is None else priority, eta)
         wt = torch.as_tensor(w, dtype=torch.float32, device=self.device)
         p_cells = None if cell_weights is None else torch.as_tensor(np.asarray(cell_weights, float) / np.sum(cell_weights))
