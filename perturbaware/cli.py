@@ -11,7 +11,7 @@ import time
 import warnings
 from pathlib import Path
 
-from .data import PerturbawareInputError, preprocess, plot_qc, read_screen
+from .data import PerturbawareInputError, own_target_values, preprocess, plot_qc, read_screen
 from .simulate import plot_dose_response, simulate_screen
 
 # %% auto #0
@@ -82,8 +82,7 @@ def _demo(args):
                               progress=False)
     p = pd.DataFrame(fuse(res.logits.to_numpy(), u.to_numpy(), tau=0.5), index=sub.obs_names, columns=res.logits.columns)
     sub.obsm['perturbaware_p'] = p
-    own = p.columns.get_indexer(sub.obs['perturbation'].astype(str))
-    sub.obs['perturbaware_p'] = np.where(own >= 0, p.to_numpy()[np.arange(len(own)), np.maximum(own, 0)], np.nan)
+    sub.obs['perturbaware_p'] = own_target_values(p, sub.obs['perturbation'])
     screen = screen_perturbations(res, sub.obs['perturbation'], sub.obs['celltype']).set_index('perturbation')
     table = res.categories.set_index('perturbation')[['n_unlabeled', 'alpha', 'met_target']].join(screen[['gap', 'keep']])
     truth = sub.obs['true_strength'].to_numpy() > 0

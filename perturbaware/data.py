@@ -16,8 +16,8 @@ import scipy.sparse as sp
 # %% auto #0
 __all__ = ['CONTROL', 'DEFAULT_KEYS', 'GUIDE_COUNTS_KEY', 'GUIDE_TARGETS_KEY', 'QC_KEY', 'PerturbawareInputError',
            'check_obs_key', 'count_matrix', 'check_counts', 'check_log_normalized', 'guide_targets',
-           'guide_counts_by_target', 'guide_abundance', 'validate_screen', 'read_screen', 'category_sizes',
-           'preprocess', 'plot_qc']
+           'guide_counts_by_target', 'own_target_values', 'guide_abundance', 'validate_screen', 'read_screen',
+           'category_sizes', 'preprocess', 'plot_qc']
 
 # %% ../nbs/00_data.ipynb #6b0106b8
 CONTROL = 'control'  # the default control label (non-targeting guides)
@@ -112,12 +112,16 @@ def guide_counts_by_target(guide_counts: pd.DataFrame, mapping: dict | None = No
     return guide_counts.T.groupby(targets.values, sort=True).sum().T
 
 
+def own_target_values(table: pd.DataFrame, labels, fill: float = np.nan) -> np.ndarray:
+    "Per row of a cells x perturbations table, the value in the column of the cell's own label (`fill` if none)."
+    col = table.columns.get_indexer(pd.Index(np.asarray(labels).astype(str)))
+    vals = table.to_numpy(dtype=float)
+    return np.where(col >= 0, vals[np.arange(len(col)), np.maximum(col, 0)], fill)
+
+
 def guide_abundance(labels: pd.Series, guide_counts: pd.DataFrame, mapping: dict | None = None) -> pd.Series:
     "UMIs of each cell's guides for its own label (its target, or the control label)."
-    by_target = guide_counts_by_target(guide_counts, mapping)
-    col = by_target.columns.get_indexer(labels.astype(str))
-    vals = by_target.to_numpy(dtype=float)
-    out = np.where(col >= 0, vals[np.arange(len(col)), np.maximum(col, 0)], np.nan)
+    out = own_target_values(guide_counts_by_target(guide_counts, mapping), labels)
     return pd.Series(out, index=labels.index, name='guide_umi')
 
 # %% ../nbs/00_data.ipynb #cf1f2b7d

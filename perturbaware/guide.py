@@ -11,7 +11,7 @@ from scipy.special import expit, ndtri
 from scipy.stats import rankdata
 
 from .data import (CONTROL, GUIDE_COUNTS_KEY, GUIDE_TARGETS_KEY, PerturbawareInputError,
-                               check_obs_key, guide_counts_by_target)
+                               check_obs_key, guide_counts_by_target, own_target_values)
 
 # %% auto #0
 __all__ = ['guide_matrix', 'rank_to_z', 'fuse', 'initial_posterior', 'tau_schedule', 'guide_prior', 'plot_guide_prior']
@@ -79,8 +79,7 @@ def guide_prior(adata, perturbation_key: str = 'perturbation', control: str = CO
     u = pd.DataFrame(rank_to_z(counts.to_numpy(), labelled, groups, lower_bound), index=adata.obs_names,
                      columns=counts.columns)
     adata.obsm[key_added] = u
-    own = pd.Index(u.columns).get_indexer(labels)
-    adata.obs[key_added] = np.where(own >= 0, u.to_numpy()[np.arange(len(own)), np.maximum(own, 0)], lower_bound)
+    adata.obs[key_added] = own_target_values(u, labels, fill=lower_bound)
     return u
 
 # %% ../nbs/04_guide_prior.ipynb #37c3271b

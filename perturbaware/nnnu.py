@@ -370,7 +370,7 @@ def score_perturbations(adata, use_rep: str = 'X_perturbaware', perturbation_key
                         seed: int = 0, device='auto', progress: bool = True,
                         key_added: str = 'perturbaware_logit') -> NNNUResult:
     "nnNU classifier logits for every cell and perturbation from the embedding `obsm[use_rep]`."
-    from perturbaware.data import check_obs_key
+    from perturbaware.data import check_obs_key, own_target_values
     if use_rep not in adata.obsm:
         raise PerturbawareInputError(f"obsm has no {use_rep!r}. Available: {list(adata.obsm) or '(none)'}; "
                                      "pass use_rep=... (e.g. 'X_pca').")
@@ -378,9 +378,7 @@ def score_perturbations(adata, use_rep: str = 'X_perturbaware', perturbation_key
     cts = check_obs_key(adata, celltype_key, 'celltype').astype(str).to_numpy() if celltype_key else None
     res = fit_nnnu(np.asarray(adata.obsm[use_rep]), labels, cts, control, config, seed, device, progress, adata.obs_names)
     adata.obsm[key_added] = res.logits
-    col = res.logits.columns.get_indexer(labels)
-    vals = res.logits.to_numpy()
-    adata.obs[key_added] = np.where(col >= 0, vals[np.arange(len(col)), np.maximum(col, 0)], np.nan)
+    adata.obs[key_added] = own_target_values(res.logits, labels)
     adata.obs['perturbaware_split'] = pd.Categorical(res.split.to_numpy())
     adata.uns['perturbaware_nnnu'] = res.categories
     return res
