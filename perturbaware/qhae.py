@@ -324,6 +324,7 @@ class QuantileHurdleAE:
         w = feature_weights(np.zeros(c.n_genes) if priority is None else priority, eta)
         wt = torch.as_tensor(w, dtype=torch.float32, device=self.device)
         p_cells = None if cell_weights is None else torch.as_tensor(np.asarray(cell_weights, float) / np.sum(cell_weights))
+        w_cpu = torch.as_tensor(w, dtype=torch.float32)   # gene sampling draws on the CPU generator
         self.module.train()
         t0, losses = time.perf_counter(), []
         for step in _progress(range(steps), steps, 'QHAE', progress):
@@ -331,7 +332,7 @@ class QuantileHurdleAE:
             else: rows = torch.multinomial(p_cells, c.batch_size, replacement=True, generator=self.generator)
             xb = Xt[rows.to(self.device)]
             if c.genes_per_step and c.genes_per_step < c.n_genes:
-                genes = sample_genes(wt.cpu(), c.genes_per_step, self.generator).to(self.device)
+                genes = sample_genes(w_cpu, c.genes_per_step, self.generator).to(self.device)
                 terms = self.module.loss(xb, genes=genes)
             else:
                 terms = self.module.loss(xb, weights=wt)
