@@ -13,7 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from perturbaware.nnnu import NNNUConfig, auroc, fit_nnnu, nnnu_loss, screen_perturbations
+from perturbaware.evaluate import auroc
+from perturbaware.nnnu import NNNUConfig, fit_nnnu, nnnu_loss, screen_perturbations
 
 
 def synthetic_latent(seed=0, n_ctrl=500, n_pert=29, d=50):

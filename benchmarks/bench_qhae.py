@@ -39,7 +39,8 @@ def prepare(path: Path, seed: int = 0):
 
 def worker(name, data, timed_steps, fidelity_steps, device, seed=0):
     import torch
-    from perturbaware.qhae import QHAEConfig, QuantileHurdleAE, marginal_fidelity
+    from perturbaware.qhae import QHAEConfig, QuantileHurdleAE
+    from perturbaware.evaluate import marginal_fidelity
     if device == 'cpu': torch.set_num_threads(2)
     X = np.load(data)
     model = QuantileHurdleAE(config=QHAEConfig(**HEADS[name]), seed=seed, device=device, var_names=np.arange(X.shape[1]).astype(str))
