@@ -10,7 +10,7 @@ export MPLBACKEND ?= Agg
 setup:
 	@bash scripts/setup.sh "$(VENV)"
 
-## the main job: the built-in screen, QC, the warm start of Algorithm 1; results, model and figures in $(OUT)/
+## the main job: the built-in screen, QC, Algorithm 1 on the interneurons; results, model and figures in $(OUT)/
 run: setup
 	$(BIN)/perturbaware demo -o $(OUT)
 
@@ -35,6 +35,7 @@ bench: setup
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_wtest.py
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_nnnu.py
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_qhae.py
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_fit.py
 
 ## regenerate the library from the notebooks and README.md from nbs/index.ipynb
 export: setup

@@ -49,3 +49,60 @@ def test_bad_input_one_line(screen, tmp_path, args, message):
 def test_missing_file(tmp_path):
     out = run('preprocess', tmp_path / 'nope.h5ad', '-o', tmp_path / 'x.h5ad')
     assert out.returncode == 2 and 'No such file' in out.stderr
+
+
+@pytest.fixture(scope='module')
+def fitted(screen, tmp_path_factory):
+    "`perturbaware fit` on the small screen's deep-layer neurons, one short round (raw counts in, preprocessed)."
+    d = tmp_path_factory.mktemp('fit')
+    out = run('fit', screen, '-o', d / 'res.h5ad', '--model-dir', d / 'model', '--celltype', 'deep_layer',
+              '--iterations', '1', '--no-progress')
+    assert out.returncode == 0, out.stderr
+    return d
+
+
+def test_fit_writes_results_and_model(fitted):
+    a = ad.read_h5ad(fitted / 'res.h5ad')
+    assert {'X_perturbaware', 'perturbaware_p'} <= set(a.obsm) and 'perturbaware_priority' in a.var
+    assert {'history', 'categories', 'config'} <= set(a.uns['perturbaware'])
+    assert (fitted / 'model' / 'model.json').exists() and (fitted / 'model' / 'classifiers.pt').exists()
+    assert not list(fitted.glob('.*tmp*'))        # nothing half-written left behind
+
+
+def test_sample_from_saved_model(fitted, tmp_path):
+    out = run('sample', fitted / 'model', fitted / 'res.h5ad', '-o', tmp_path / 's.h5ad', '--seed', 3)
+    assert out.returncode == 0, out.stderr
+    s = ad.read_h5ad(tmp_path / 's.h5ad')
+    assert s.layers['perturbaware_sample'].shape == s.shape
+
+
+def _file(path, content: bytes):
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize('make_input, extra, message', [
+    (lambda d: d / 'missing.h5ad', [], 'No such file'),
+    (lambda d: _file(d / 'empty.h5ad', b''), [], 'Cannot read'),
+    (lambda d: _file(d / 'x.csv', b'a,b\n1,2\n'), [], 'Cannot read'),
+    (lambda d: d, [], 'is a folder'),
+])
+def test_fit_unreadable_input_one_line(tmp_path, make_input, extra, message):
+    out = run('fit', make_input(tmp_path), '-o', tmp_path / 'r.h5ad', *extra)
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert out.stderr.count('\n') == 1 and 'Traceback' not in out.stderr
+    assert not (tmp_path / 'r.h5ad').exists()
+
+
+@pytest.mark.parametrize('output, message', [('nodir/r.h5ad', 'does not exist'), ('.', 'is a folder')])
+def test_fit_unwritable_output_checked_first(screen, tmp_path, output, message):
+    t = __import__('time').time()
+    out = run('fit', screen, '-o', tmp_path / output)
+    assert out.returncode == 2 and message in out.stderr and out.stderr.count('\n') == 1, out.stderr
+    assert __import__('time').time() - t < 30     # refused before any work
+
+
+def test_fit_unknown_celltype_names_the_existing_ones(screen, tmp_path):
+    out = run('fit', screen, '-o', tmp_path / 'r.h5ad', '--celltype', 'astrocyte')
+    assert out.returncode == 2 and "'deep_layer'" in out.stderr and "'interneuron'" in out.stderr
+    assert not list(tmp_path.iterdir())
