@@ -14,7 +14,8 @@ from ._core import (CELLTYPE_KEY, CONTROL, PERTURBATION_KEY, category_name, cell
                                 parse_category)
 
 # %% auto #0
-__all__ = ['auroc', 'expected_calibration_error', 'wasserstein_columns', 'marginal_fidelity', 'probe_auroc', 'truth_metrics',
+__all__ = ['auroc', 'expected_calibration_error', 'wasserstein_columns', 'marginal_fidelity', 'logistic_fit',
+           'cross_validated_scores', 'probe_auroc', 'mmd2_biased', 'latent_separation', 'truth_metrics',
            'selection_metrics']
 
 # %% ../nbs/03_evaluate.ipynb #0e44254e
@@ -57,7 +58,7 @@ def marginal_fidelity(X: np.ndarray, reconstructions: dict, seed: int = 0) -> pd
                                     'zero_frac_err': np.abs(zf(M) - zf(Xb))}) for name, M in rows], ignore_index=True)
 
 # %% ../nbs/03_evaluate.ipynb #1ed24b14
-def _logistic_fit(X, y, l2: float = 1.0, iters: int = 25) -> np.ndarray:
+def logistic_fit(X, y, l2: float = 1.0, iters: int = 25) -> np.ndarray:
     "Weights (d + 1,) of an L2-penalised logistic regression (intercept unpenalised) by Newton's method."
     Xb = np.hstack([X, np.ones((len(X), 1))])
     w = np.zeros(Xb.shape[1])
@@ -72,21 +73,73 @@ def _logistic_fit(X, y, l2: float = 1.0, iters: int = 25) -> np.ndarray:
     return w
 
 
-def probe_auroc(Z, y, n_folds: int = 5, l2: float = 1.0, seed: int = 0) -> float:
-    "Out-of-fold AUROC of a cross-validated logistic regression predicting y from the standardised rows of Z."
+def cross_validated_scores(Z, y, n_folds: int = 5, l2: float = 1.0, seed: int = 0) -> np.ndarray:
+    "Out-of-fold logits of an L2 logistic regression predicting y from the standardised rows of Z (stratified folds)."
     Z, y = np.asarray(Z, float), np.asarray(y, bool)
-    if y.sum() < n_folds or (~y).sum() < n_folds: return np.nan
     Z = (Z - Z.mean(0)) / (Z.std(0) + 1e-8)
     rng = np.random.default_rng(seed)
     fold = np.empty(len(y), int)
-    for cls in (True, False):   # stratified folds
+    for cls in (True, False):
         idx = np.flatnonzero(y == cls); fold[idx] = rng.permutation(len(idx)) % n_folds
     score = np.empty(len(y))
     for f in range(n_folds):
         tr = fold != f
-        w = _logistic_fit(Z[tr], y[tr].astype(float), l2)
+        w = logistic_fit(Z[tr], y[tr].astype(float), l2)
         score[~tr] = Z[~tr] @ w[:-1] + w[-1]
-    return auroc(score, y)
+    return score
+
+
+def probe_auroc(Z, y, n_folds: int = 5, l2: float = 1.0, seed: int = 0) -> float:
+    "Out-of-fold AUROC of a cross-validated logistic regression predicting y from the standardised rows of Z."
+    y = np.asarray(y, bool)
+    if y.sum() < n_folds or (~y).sum() < n_folds: return np.nan
+    return auroc(cross_validated_scores(Z, y, n_folds, l2, seed), y)
+
+# %% ../nbs/03_evaluate.ipynb #922482df
+def mmd2_biased(X, Y, sigmas) -> np.ndarray:
+    "Biased MMD^2 per draw and bandwidth: X, Y (R, n, d) -> (R, len(sigmas))."
+    X, Y = np.asarray(X, float), np.asarray(Y, float)
+    if X.ndim == 2: X, Y = X[None], Y[None]
+    Z = np.concatenate([X, Y], 1)                                       # (R, 2n, d)
+    sq = (Z ** 2).sum(-1)
+    D = np.maximum(sq[:, :, None] + sq[:, None, :] - 2 * Z @ Z.transpose(0, 2, 1), 0)
+    n = X.shape[1]
+    out = []
+    for s in sigmas:
+        K = np.exp(-D / (2 * s * s))
+        out.append(K[:, :n, :n].mean((1, 2)) + K[:, n:, n:].mean((1, 2)) - 2 * K[:, :n, n:].mean((1, 2)))
+    return np.stack(out, -1)
+
+
+def latent_separation(Z, labels, val_mask=None, *, celltypes=None, control: str = CONTROL, n_reps: int = 100,
+                      max_sigma_cells: int = 500, seed: int = 0) -> pd.DataFrame:
+    "Appendix 9.3 per category on validation cells: n_val, draw size n, mean MMD^2 over the kernel bank, l2 of means."
+    Z = np.asarray(Z, float); labels = np.asarray(labels).astype(str)
+    cts = celltype_array(celltypes, len(labels))
+    val = np.ones(len(labels), bool) if val_mask is None else np.asarray(val_mask, bool)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for ct in pd.unique(cts):
+        in_ct = val & (cts == ct)
+        ctrl = np.flatnonzero(in_ct & (labels == control))
+        perts = sorted(set(labels[in_ct]) - {control})
+        if len(ctrl) < 2 or not perts: continue
+        sub = rng.choice(ctrl, min(len(ctrl), max_sigma_cells), replace=False)
+        C = Z[sub]; sq = (C ** 2).sum(1)
+        d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * C @ C.T, 0)[np.triu_indices(len(sub), 1)]
+        s0 = float(np.sqrt(np.median(d2)))
+        sigmas = (s0 / 2, s0, 2 * s0)
+        smallest = min(int((in_ct & (labels == k)).sum()) for k in perts)
+        for k in perts:
+            yk = np.flatnonzero(in_ct & (labels == k))
+            n = min(len(ctrl), len(yk), smallest)
+            if n < 2: continue
+            draw = lambda idx: np.stack([rng.choice(idx, n, replace=len(idx) < n) for _ in range(n_reps)])
+            Xd, Yd = Z[draw(ctrl)], Z[draw(yk)]
+            rows.append(dict(category=category_name(k, ct), n_val=len(yk), n_control_val=len(ctrl), n=n,
+                             mmd=float(mmd2_biased(Xd, Yd, sigmas).mean()),
+                             l2=float(np.linalg.norm(Xd.mean(1) - Yd.mean(1), axis=1).mean())))
+    return pd.DataFrame(rows, columns=['category', 'n_val', 'n_control_val', 'n', 'mmd', 'l2']).set_index('category')
 
 # %% ../nbs/03_evaluate.ipynb #5632bed1
 def _own_values(p, labels):

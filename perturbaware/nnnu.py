@@ -15,11 +15,12 @@ from scipy.stats import rankdata
 
 from ._core import (CONTROL, NO_CELLTYPE, PerturbawareInputError, category_name, celltype_array,
                                 progress as _progress, require_controls, resolve_device)
-from .evaluate import auroc
+from .evaluate import auroc, cross_validated_scores
 
 # %% auto #0
 __all__ = ['NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask', 'train_classifiers', 'predict_classifiers', 'NNNUResult',
-           'fit_nnnu', 'predict_logits', 'top_half_mean', 'screen_perturbations', 'score_perturbations']
+           'fit_nnnu', 'predict_logits', 'mixture_proportion', 'top_half_mean', 'screen_perturbations',
+           'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
 @dataclass
@@ -42,6 +43,8 @@ class NNNUConfig:
     gamma: float = 1.0
     gap_threshold: float = 0.15   # screening: top-half mean gap
     min_cells: int = 10           # smaller pools are not classified
+    prevalence: str = 'search'    # 'search': the paper's descent of alpha; 'estimate': mixture-proportion estimate
+    estimate_min_fraction: float = 0.25  # 'estimate': smallest share of controls below a threshold
 
     @property
     def alphas(self) -> np.ndarray:
@@ -326,6 +329,17 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         val_g = predict_classifiers(model, Zt, va_n)                                    # (C, A, P)
         calib = np.stack([sig(val_g[c, :, :len(r)] + control_offset).mean(1) for c, r in enumerate(va_n)])  # (C, A)
         first_ok = np.where((calib <= cfg.target).any(1), (calib <= cfg.target).argmax(1), len(alphas) - 1)
+        if cfg.prevalence == 'estimate':   # mixture-proportion estimate on the training cells' out-of-fold scores
+            Zs = Zt.cpu().numpy()
+            for c in range(len(fitted)):
+                rows_c = np.concatenate([tr_u[c], tr_n[c]])
+                y = np.r_[np.ones(len(tr_u[c]), bool), np.zeros(len(tr_n[c]), bool)]
+                s = cross_validated_scores(Zs[rows_c], y, seed=seed)
+                a_hat = mixture_proportion(s[y], s[~y], cfg.estimate_min_fraction)
+                cats.loc[fitted[c], 'alpha_estimate'] = a_hat
+                first_ok[c] = int(np.argmin(np.abs(alphas - a_hat)))
+        elif cfg.prevalence != 'search':
+            raise PerturbawareInputError(f"prevalence must be 'search' or 'estimate', not {cfg.prevalence!r}")
         cats.loc[fitted, 'alpha'] = alphas[first_ok]
         cats.loc[fitted, 'met_target'] = (calib <= cfg.target).any(1)
         cats.loc[fitted, 'val_control_mean'] = calib[np.arange(len(fitted)), first_ok]
@@ -375,6 +389,20 @@ def predict_logits(classifiers: dict, Z, celltypes=None, index=None, device='cpu
     for c in keep:
         out.iloc[rows[c], perts.index(classifiers['perturbations'][c])] = g[c, 0, :len(rows[c])]
     return out
+
+# %% ../nbs/07_nnnu.ipynb #de214e6c
+def mixture_proportion(scores_u, scores_n, min_fraction: float = 0.25, z: float = 1.0) -> float:
+    """Estimated share alpha of `scores_u` not explained by the distribution of `scores_n` (low scores = negative-like).
+
+    The minimum of a noisy ratio is biased towards large alpha, so the ratio is replaced by an upper bound `z`
+    binomial standard errors above it (a conservative estimate, as in Scott 2015)."""
+    su, sn = np.sort(np.asarray(scores_u, float)), np.sort(np.asarray(scores_n, float))
+    if not len(su) or not len(sn): return np.nan
+    t = sn[min(int(min_fraction * len(sn)), len(sn) - 1):]
+    Fu = np.searchsorted(su, t, side='right') / len(su)
+    Fn = np.searchsorted(sn, t, side='right') / len(sn)
+    upper = (Fu + z * np.sqrt(Fu * (1 - Fu) / len(su))) / np.maximum(Fn - z * np.sqrt(Fn * (1 - Fn) / len(sn)), 1e-9)
+    return float(np.clip(1 - np.min(upper), 0, 1))
 
 # %% ../nbs/07_nnnu.ipynb #91617fba
 def top_half_mean(values) -> float:

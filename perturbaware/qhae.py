@@ -159,6 +159,7 @@ class QHAEConfig:
     batch_size: int = 256
     genes_per_step: int | None = None  # gene sampling (unbiased, for very many genes); None = every gene every step
     head_rank: int | None = 256        # location-scale head: low-rank factorisation of its weights (None: full)
+    input_dropout: float = 0.0         # dropout on the encoder's input in training (a denoising encoder; 0 = the paper)
 
     def to_dict(self): return {**asdict(self), 'hidden': list(self.hidden)}
 
@@ -234,9 +235,10 @@ class QHAEModule(nn.Module):
         return self.head(h, genes)
 
     def loss(self, x: torch.Tensor, weights: torch.Tensor | None = None, genes: torch.Tensor | None = None,
-             mean_weight: float | None = None) -> dict:
-        "Minibatch loss: all genes with `weights`, or the drawn `genes` unweighted (the unbiased estimate)."
-        z = self.encode(x)
+             mean_weight: float | None = None, input_keep: torch.Tensor | None = None) -> dict:
+        """Minibatch loss: all genes with `weights`, or the drawn `genes` unweighted (the unbiased estimate).
+        `input_keep`: a 0/1 mask of the encoder's input (input dropout; the target stays the whole cell)."""
+        z = self.encode(x if input_keep is None else x * input_keep / (1 - self.config.input_dropout))
         y = x if genes is None else x[:, genes]
         if self.config.head == 'mse':
             err = (self.decode(z, genes) - y) ** 2
@@ -339,11 +341,15 @@ class QuantileHurdleAE:
             if p_cells is None: rows = torch.randint(0, len(X), (c.batch_size,), generator=self.generator)
             else: rows = torch.multinomial(p_cells, c.batch_size, replacement=True, generator=self.generator)
             xb = Xt[rows.to(self.device)]
+            # the input-dropout mask comes from the model's own generator (saved with it), so a resumed fit
+            # draws exactly what an uninterrupted one would
+            keep = ((torch.rand(xb.shape, generator=self.generator) >= c.input_dropout).to(self.device, torch.float32)
+                    if c.input_dropout else None)
             if c.genes_per_step and c.genes_per_step < c.n_genes:
                 genes = sample_genes(w_cpu, c.genes_per_step, self.generator).to(self.device)
-                terms = self.module.loss(xb, genes=genes)
+                terms = self.module.loss(xb, genes=genes, input_keep=keep)
             else:
-                terms = self.module.loss(xb, weights=wt)
+                terms = self.module.loss(xb, weights=wt, input_keep=keep)
             self.optimizer.zero_grad(set_to_none=True)
             terms['total'].backward()
             self.optimizer.step()
