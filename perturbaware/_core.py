@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +17,7 @@ import torch
 __all__ = ['CONTROL', 'PERTURBATION_KEY', 'CELLTYPE_KEY', 'GUIDE_KEY', 'SAMPLE_KEY', 'GUIDE_COUNTS_KEY', 'GUIDE_TARGETS_KEY',
            'QC_KEY', 'DEFAULT_KEYS', 'KEY_ADDED', 'NO_CELLTYPE', 'CATEGORY_SEP', 'logger', 'result_keys',
            'PerturbawareInputError', 'require_controls', 'category_name', 'parse_category', 'celltype_array',
-           'resolve_device', 'progress']
+           'resolve_device', 'progress', 'temporary_sibling', 'move_into_place']
 
 # %% ../nbs/00_core.ipynb #101034cb
 CONTROL = 'control'                 # the default control label (non-targeting guides)
@@ -95,3 +97,22 @@ def progress(iterable, total=None, desc=None, enabled: bool = True):
 
 
 logger = logging.getLogger('perturbaware')
+
+# %% ../nbs/00_core.ipynb #d32f22bc
+def temporary_sibling(path) -> Path:
+    "An empty temporary folder next to `path` (same file system, so the final rename is atomic)."
+    path = Path(path)
+    tmp = path.parent / f'.{path.name}.tmp'
+    if tmp.exists(): shutil.rmtree(tmp)
+    return tmp
+
+
+def move_into_place(tmp, path) -> Path:
+    "Replace the folder `path` by the folder `tmp` with renames only (never a half-written `path`)."
+    tmp, path = Path(tmp), Path(path)
+    old = path.parent / f'.{path.name}.old'
+    if old.exists(): shutil.rmtree(old)
+    if path.exists(): path.rename(old)
+    tmp.rename(path)
+    if old.exists(): shutil.rmtree(old)
+    return path

@@ -17,7 +17,7 @@ import torch
 from scipy.special import expit
 
 from ._core import (CONTROL, NO_CELLTYPE, PerturbawareInputError, category_name, celltype_array,
-                                logger, parse_category)
+                                logger, move_into_place, parse_category, temporary_sibling)
 from .evaluate import auroc, latent_separation, probe_auroc
 from .nnnu import NNNUConfig, fit_nnnu, top_half_mean
 from .qhae import QHAEConfig, QuantileHurdleAE
@@ -202,8 +202,7 @@ def _fingerprint(obs_names, var_names, labels, config: dict, seed: int) -> str:
 def save_checkpoint(directory, state: LoopState, ae: QuantileHurdleAE, fingerprint: str) -> Path:
     "Write the loop state and the autoencoder to `directory/last` atomically (temporary folder, then rename)."
     directory = Path(directory); directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f'.tmp-round{state.round}'
-    if tmp.exists(): shutil.rmtree(tmp)
+    tmp = temporary_sibling(directory / 'last')
     ae.save(tmp / 'ae')
     torch.save(dict(logits=torch.as_tensor(state.logits.to_numpy()), oof=torch.as_tensor(state.oof.to_numpy()),
                     priority=torch.as_tensor(state.priority),
@@ -214,12 +213,7 @@ def save_checkpoint(directory, state: LoopState, ae: QuantileHurdleAE, fingerpri
                 category_history=state.category_history, columns=list(state.logits.columns),
                 categories=state.categories.to_dict(orient='list'), fingerprint=fingerprint)
     (tmp / 'state.json').write_text(json.dumps(meta, default=float))
-    last, old = directory / 'last', directory / '.old'
-    if old.exists(): shutil.rmtree(old)
-    if last.exists(): last.rename(old)
-    tmp.rename(last)
-    if old.exists(): shutil.rmtree(old)
-    return last
+    return move_into_place(tmp, directory / 'last')
 
 
 def load_checkpoint(directory, index, fingerprint: str, device='auto'):

@@ -16,7 +16,7 @@ import torch
 from scipy.special import expit
 
 from ._core import (CELLTYPE_KEY, CONTROL, GUIDE_KEY, KEY_ADDED, PERTURBATION_KEY, PerturbawareInputError,
-                                celltype_array, parse_category, result_keys)
+                                celltype_array, move_into_place, parse_category, result_keys, temporary_sibling)
 from .data import check_log_normalized, check_obs_key, own_target_values
 from .guide import guide_prior
 from .loop import FitConfig, run_loop
@@ -101,16 +101,13 @@ def _save(self, path) -> Path:
     "Write the model to the folder `path` (replaced if it exists), atomically."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f'.{path.name}.tmp'
-    if tmp.exists(): shutil.rmtree(tmp)
+    tmp = temporary_sibling(path)
     self.autoencoder.save(tmp / 'autoencoder')
     if self.classifiers is not None:
         c = self.classifiers
         torch.save({**c, 'center': torch.as_tensor(c['center']), 'scale': torch.as_tensor(c['scale'])}, tmp / 'classifiers.pt')
     (tmp / 'model.json').write_text(json.dumps(dict(config=self.config.to_dict(), info=self.info), default=float, indent=1))
-    if path.exists(): shutil.rmtree(path)
-    tmp.rename(path)
-    return path
+    return move_into_place(tmp, path)
 
 
 @classmethod

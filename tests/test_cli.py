@@ -106,3 +106,29 @@ def test_fit_unknown_celltype_names_the_existing_ones(screen, tmp_path):
     out = run('fit', screen, '-o', tmp_path / 'r.h5ad', '--celltype', 'astrocyte')
     assert out.returncode == 2 and "'deep_layer'" in out.stderr and "'interneuron'" in out.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_fit_scperturb_style_file(screen, tmp_path):
+    "A file in scPerturb's style (other column names, 'non-targeting' controls, a cells x guides UMI table) fits from the shell."
+    import numpy as np
+    import pandas as pd
+    a = ad.read_h5ad(screen)
+    a = a[a.obs['celltype'] == 'interneuron'].copy()
+    obs = pd.DataFrame({'gene_target': a.obs['perturbation'].astype(str).replace({'control': 'non-targeting'}).values,
+                        'cell_type': a.obs['celltype'].astype(str).values}, index=a.obs_names)
+    guides = sorted({f'{t}_g{k}' for t in obs['gene_target'].unique() for k in (1, 2)})
+    table = pd.DataFrame(0, index=a.obs_names, columns=guides)
+    rng = np.random.default_rng(0)
+    for i, (t, umi) in enumerate(zip(obs['gene_target'], a.obs['guide_umi'])):   # split each cell's UMIs over its two guides
+        first = int(rng.integers(0, int(umi) + 1))
+        table.iloc[i, guides.index(f'{t}_g1')] = first; table.iloc[i, guides.index(f'{t}_g2')] = int(umi) - first
+    sc = ad.AnnData(a.layers['counts'], obs=obs, var=a.var[[]])
+    sc.obsm['guide_counts'] = table
+    sc.write_h5ad(tmp_path / 'scperturb.h5ad')
+    out = run('fit', tmp_path / 'scperturb.h5ad', '-o', tmp_path / 'res.h5ad', '--perturbation-key', 'gene_target',
+              '--control', 'non-targeting', '--celltype-key', 'cell_type', '--iterations', '1', '--no-progress')
+    assert out.returncode == 0, out.stderr
+    res = ad.read_h5ad(tmp_path / 'res.h5ad')
+    guided = (res.obs['perturbation'] != 'control').to_numpy()
+    assert res.obs['perturbaware_p'][guided].between(0, 1).all() and res.obs['perturbaware_p'][~guided].isna().all()
+    assert (res.obs['guide_umi'].to_numpy() == a.obs['guide_umi'].to_numpy()).all()   # re-aggregated per target
