@@ -12,6 +12,7 @@ from scipy.stats import rankdata
 
 from ._core import (CELLTYPE_KEY, CONTROL, PERTURBATION_KEY, category_name, celltype_array,
                                 parse_category)
+from .data import own_target_values
 
 # %% auto #0
 __all__ = ['auroc', 'expected_calibration_error', 'wasserstein_columns', 'marginal_fidelity', 'logistic_fit',
@@ -144,11 +145,7 @@ def latent_separation(Z, labels, val_mask=None, *, celltypes=None, control: str 
 # %% ../nbs/03_evaluate.ipynb #5632bed1
 def _own_values(p, labels):
     "Own-target values from a cells x perturbations table, or the array itself."
-    if isinstance(p, pd.DataFrame):
-        col = p.columns.get_indexer(pd.Index(labels))
-        vals = p.to_numpy(float)
-        return np.where(col >= 0, vals[np.arange(len(col)), np.maximum(col, 0)], np.nan)
-    return np.asarray(p, float)
+    return own_target_values(p, labels) if isinstance(p, pd.DataFrame) else np.asarray(p, float)
 
 
 def truth_metrics(adata, posterior, *, latent=None, perturbation_key: str = PERTURBATION_KEY,

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -16,16 +15,17 @@ import pandas as pd
 import torch
 from scipy.special import expit
 
-from ._core import (CONTROL, NO_CELLTYPE, PerturbawareInputError, category_name, celltype_array,
+from ._core import (CONTROL, PerturbawareInputError, category_name, celltype_array,
                                 logger, move_into_place, parse_category, temporary_sibling)
+from .data import own_target_values
 from .evaluate import auroc, latent_separation, probe_auroc
-from .nnnu import NNNUConfig, fit_nnnu, top_half_mean
+from .nnnu import NNNUConfig, fit_nnnu
 from .qhae import QHAEConfig, QuantileHurdleAE
 from .wtest import ADJUSTMENTS, category_weights, select_genes, update_priority, weighted_welch
 
 # %% auto #0
-__all__ = ['make_split', 'TestConfig', 'LoopConfig', 'FitConfig', 'eta_at', 'tau_at', 'oversampling_weights', 'screen_gaps',
-           'test_round', 'LoopState', 'save_checkpoint', 'load_checkpoint', 'run_loop', 'plot_rounds']
+__all__ = ['make_split', 'TestConfig', 'LoopConfig', 'FitConfig', 'eta_at', 'tau_at', 'oversampling_weights', 'test_round',
+           'LoopState', 'save_checkpoint', 'load_checkpoint', 'run_loop', 'plot_rounds']
 
 # %% ../nbs/08_loop.ipynb #1bc20f36
 def make_split(labels, celltypes=None, val_fraction: float = 0.2, seed: int = 0) -> np.ndarray:
@@ -147,19 +147,7 @@ def oversampling_weights(labels, celltypes=None, categories=(), factor: float = 
     return np.where(chosen, float(factor), 1.0)
 
 # %% ../nbs/08_loop.ipynb #a095240b
-def screen_gaps(logits: pd.DataFrame, oof: pd.DataFrame, labels, celltypes, categories, guide_z=None,
-                tau: float = 0.0, control: str = CONTROL) -> pd.Series:
-    "Top-half gap of out-of-fold sigma(g + tau u) between a category's guide-labelled cells and its controls."
-    labels = np.asarray(labels).astype(str)
-    cts = celltype_array(celltypes, len(labels))
-    gaps = {}
-    for cat in categories:
-        k, ct = parse_category(cat)
-        g = logits[k].to_numpy(float)
-        if tau and guide_z is not None: g = g + tau * guide_z[k].to_numpy(float)
-        m = (cts == ct) & oof[k].to_numpy(bool)
-        gaps[cat] = top_half_mean(expit(g[m & (labels == k)])) - top_half_mean(expit(g[m & (labels == control)]))
-    return pd.Series(gaps, dtype=float)
+from .nnnu import screen_gaps
 
 # %% ../nbs/08_loop.ipynb #5434b1dc
 def test_round(X, labels, celltypes, p_own, categories, var_names, tests: TestConfig, control: str = CONTROL) -> dict:
@@ -275,8 +263,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
     if U.isna().to_numpy().any():
         raise PerturbawareInputError('The guide signal table has no column (or NaN) for some perturbations; '
                                      'compute it with guide_prior on the same cells.')
-    col = pd.Index(perts).get_indexer(labels)
-    own = lambda table: np.where(col >= 0, table.to_numpy(float)[np.arange(n), np.maximum(col, 0)], np.nan)
+    own = lambda table: own_target_values(table, labels)
     all_cats = [category_name(k, ct) for ct in pd.unique(cts) for k in sorted(set(labels[(cts == ct) & guided]))]
     fp = _fingerprint(index, var_names, labels, cfg.to_dict(), seed)
     state = None

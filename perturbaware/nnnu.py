@@ -11,15 +11,16 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from scipy.special import expit
 from scipy.stats import rankdata
 
 from ._core import (CONTROL, NO_CELLTYPE, PerturbawareInputError, category_name, celltype_array,
-                                progress as _progress, require_controls, resolve_device)
+                                parse_category, progress as _progress, require_controls, resolve_device)
 from .evaluate import auroc, cross_validated_scores
 
 # %% auto #0
 __all__ = ['NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask', 'train_classifiers', 'predict_classifiers', 'NNNUResult',
-           'fit_nnnu', 'predict_logits', 'mixture_proportion', 'top_half_mean', 'screen_perturbations',
+           'fit_nnnu', 'predict_logits', 'mixture_proportion', 'top_half_mean', 'screen_gaps', 'screen_perturbations',
            'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
@@ -411,23 +412,28 @@ def top_half_mean(values) -> float:
     return float(v[len(v) // 2:].mean()) if len(v) else np.nan
 
 
+def screen_gaps(logits: pd.DataFrame, oof: pd.DataFrame, labels, celltypes, categories, guide_z=None,
+                tau: float = 0.0, control: str = CONTROL) -> pd.Series:
+    "Top-half gap of out-of-fold sigma(g + tau u) between each category's guide-labelled cells and its controls."
+    labels = np.asarray(labels).astype(str)
+    cts = celltype_array(celltypes, len(labels))
+    gaps = {}
+    for cat in categories:
+        k, ct = parse_category(cat)
+        g = logits[k].to_numpy(float)
+        if tau and guide_z is not None: g = g + tau * np.asarray(guide_z[k] if isinstance(guide_z, pd.DataFrame) else guide_z, float)
+        m = (cts == ct) & oof[k].to_numpy(bool)
+        gaps[cat] = top_half_mean(expit(g[m & (labels == k)])) - top_half_mean(expit(g[m & (labels == control)]))
+    return pd.Series(gaps, dtype=float)
+
+
 def screen_perturbations(result: NNNUResult, labels, celltypes=None, guide_z=None, tau: float = 0.0,
                          control: str = CONTROL, threshold: float | None = None) -> pd.DataFrame:
     "Top-half mean gap of out-of-fold pseudo-posteriors (guide-labelled vs controls) per category, and `keep`."
-    labels = np.asarray(labels).astype(str)
-    n = len(labels)
-    celltypes = celltype_array(celltypes, n)
     threshold = result.config.get('gap_threshold', 0.15) if threshold is None else threshold
     out = result.categories[['perturbation', 'celltype', 'status']].copy()
-    gaps = []
-    for _, row in out.iterrows():
-        k = row['perturbation']
-        g = result.logits[k].to_numpy()
-        u = np.zeros(n) if guide_z is None else np.asarray(guide_z[k] if isinstance(guide_z, pd.DataFrame) else guide_z, float)
-        p = 1 / (1 + np.exp(-(g + tau * u)))
-        m = (celltypes == row['celltype']) & result.oof[k].to_numpy()
-        gaps.append(top_half_mean(p[m & (labels == k)]) - top_half_mean(p[m & (labels == control)]))
-    out['gap'] = gaps
+    names = [category_name(p, c) for p, c in zip(out['perturbation'], out['celltype'])]
+    out['gap'] = screen_gaps(result.logits, result.oof, labels, celltypes, names, guide_z, tau, control).reindex(names).to_numpy()
     out['keep'] = (out['gap'] >= threshold) & (out['status'] == 'fitted')
     return out
 
