@@ -85,7 +85,7 @@ def _fit_config(args):
     from perturbaware.loop import FitConfig
     cfg = FitConfig.paper() if args.preset == 'paper' else FitConfig()
     cfg.loop.max_iterations = args.iterations
-    return cfg
+    return cfg.unweighted_baseline() if getattr(args, 'unweighted_baseline', False) else cfg
 
 
 def _fit(args):
@@ -141,6 +141,20 @@ def _sample(args):
     print(f'wrote {out}: {adata.n_obs:,} cells x {adata.n_vars:,} genes, sampled reconstructions in layers["perturbaware_sample"]')
 
 
+def _report(args):
+    "Tables, figures and index.html for a fit (results h5ad + model folder, optionally the unweighted baseline)."
+    import matplotlib
+    matplotlib.use('Agg')
+    from perturbaware.model import PerturbawareModel
+    from perturbaware.report import report
+    out = _check_folder(args.output, 'report folder')
+    adata = _read(args.input)
+    model = PerturbawareModel.load(args.model_dir, adata=adata, device=args.device)
+    base = PerturbawareModel.load(args.baseline_dir, adata=adata, device=args.device) if args.baseline_dir else None
+    report(adata, model, out, baseline=base, seed=args.seed, umap=args.umap)
+    print(f'wrote {out}/index.html')
+
+
 def _demo(args):
     """The main job on the built-in screen: simulate and preprocess it, fit Algorithm 1 on one cell type with the
     paper's defaults, and write the results, the model, the per-round history and figures into one folder."""
@@ -148,6 +162,7 @@ def _demo(args):
     matplotlib.use('Agg')
     from perturbaware.loop import plot_rounds
     from perturbaware.model import fit
+    from perturbaware.report import report
     out = _check_folder(args.output, 'output folder')
     out.mkdir(exist_ok=True)
     t0 = time.time()
@@ -182,8 +197,17 @@ def _demo(args):
     if 'auroc' in ch: plot_rounds(ch).savefig(out / 'rounds.png', dpi=110)
     _write_h5ad(sub, out / 'results.h5ad')
     model.save(out / 'model')
+    base = None
+    if args.baseline:   # the paper's Figure 4 baseline: one unweighted autoencoder trained as long, same classifiers
+        base = fit(sub.copy(), celltype=args.celltype, config=cfg.unweighted_baseline(), device=args.device,
+                   seed=args.seed, progress=args.progress)
+        base.save(out / 'baseline_model')
+        log('fitted the unweighted baseline (Figure 4)')
+    report(sub, model, out / 'report', baseline=base, seed=args.seed)
+    log(f'wrote the report: {out}/report/index.html')
     log(f'wrote {out}/: screen.h5ad, results.h5ad, model/, qc.csv, perturbations.csv, history.csv, '
-        f'category_history.csv, qc.png, dose_response.png' + (', rounds.png' if 'auroc' in ch else ''))
+        f'category_history.csv, qc.png, dose_response.png' + (', rounds.png' if 'auroc' in ch else '')
+        + (', baseline_model/' if base is not None else '') + ', report/')
 
 # %% ../nbs/90_cli.ipynb #06277796
 def _add_keys(s, preprocessing: bool = True):
@@ -220,14 +244,24 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument('--celltype', default=None, help='fit one cell type only (default: all, per cell type)')
     s.add_argument('--no-preprocess', action='store_true', help='the input is already log-normalized')
     s.add_argument('--layer', default=None, help='with --no-preprocess: the layer with log-normalized values')
+    s.add_argument('--unweighted-baseline', action='store_true',
+                   help="fit the paper's Figure 4 baseline instead (one unweighted autoencoder, same classifiers)")
     _add_keys(s); _add_fit(s); s.set_defaults(func=_fit)
     s = sub.add_parser('sample', help="sampled log-normalized reconstructions -> layers['perturbaware_sample']")
     s.add_argument('model_dir'); s.add_argument('input'); s.add_argument('-o', '--output', required=True)
     s.add_argument('--seed', type=int, default=0); s.add_argument('--device', default='auto'); s.set_defaults(func=_sample)
+    s = sub.add_parser('report', help='tables, figures (Figures 2-4) and index.html for a fit')
+    s.add_argument('input', help='the results h5ad written by fit'); s.add_argument('--model-dir', required=True)
+    s.add_argument('--baseline-dir', default=None, help='model folder of `fit --unweighted-baseline` on the same data')
+    s.add_argument('-o', '--output', required=True, help='report folder'); s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--no-umap', dest='umap', action='store_false', help='skip the UMAP figures')
+    s.add_argument('--device', default='auto'); s.set_defaults(func=_report)
     s = sub.add_parser('demo', help='the main job on the built-in screen: results, model and figures in one folder')
     s.add_argument('-o', '--output', default='results'); s.add_argument('--scale', default='paper', choices=['paper', 'small'])
     s.add_argument('--celltype', default='interneuron', help="cell type to fit ('' for all)")
     s.add_argument('--quick', action='store_true', help='tiny training budgets (for testing the command)')
+    s.add_argument('--no-baseline', dest='baseline', action='store_false',
+                   help='skip the unweighted baseline of Figure 4 (saves about a third of the time)')
     _add_fit(s); s.set_defaults(func=_demo)
     return p
 

@@ -5,10 +5,12 @@
 # %% ../nbs/03_evaluate.ipynb #3e5b0e8e
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 from scipy.special import expit
-from scipy.stats import rankdata
+from scipy.stats import rankdata, spearmanr
 
 from ._core import (CELLTYPE_KEY, CONTROL, PERTURBATION_KEY, category_name, celltype_array,
                                 parse_category)
@@ -17,7 +19,7 @@ from .data import own_target_values
 # %% auto #0
 __all__ = ['auroc', 'expected_calibration_error', 'wasserstein_columns', 'marginal_fidelity', 'logistic_fit',
            'cross_validated_scores', 'probe_auroc', 'mmd2_biased', 'latent_separation', 'truth_metrics',
-           'selection_metrics']
+           'selection_metrics', 'marker_genes', 'marker_scores', 'marker_concordance', 'effect_correlation']
 
 # %% ../nbs/03_evaluate.ipynb #0e44254e
 def auroc(score, truth) -> float:
@@ -195,3 +197,114 @@ def selection_metrics(selected: dict, true_de: dict) -> pd.DataFrame:
         rows.append(dict(category=cat, n_selected=len(s), n_true=len(t), n_hit=len(s & t),
                          precision=len(s & t) / len(s) if s else np.nan, recall=len(s & t) / len(t) if t else np.nan))
     return pd.DataFrame(rows).set_index('category')
+
+# %% ../nbs/03_evaluate.ipynb #2a056400
+def _dense(M) -> np.ndarray:
+    return np.asarray(M.toarray() if hasattr(M, 'toarray') else M, float)
+
+
+def marker_genes(adata,
+                 *,
+                 source: str = 'selected',  # 'selected' (the fit's genes), 'truth' (simulator's true DE genes) or 'user'
+                 markers: dict | None = None,  # with source='user': {category or target: [genes]}
+                 n_markers: int = 25,  # markers per category
+                 layer: str | None = None,  # log-normalized expression (None: .X)
+                 perturbation_key: str = PERTURBATION_KEY,
+                 celltype_key: str | None = CELLTYPE_KEY,
+                 control: str = CONTROL,
+                 key_added: str = 'perturbaware',  # prefix of the fit's results (for source='selected')
+                ) -> dict:  # category -> pd.Series of effect signs (+1 / -1) indexed by marker gene
+    "Up to `n_markers` marker genes per category with the sign of their effect, ranked by |standardised mean difference|."
+    if source == 'user':
+        if not markers: raise ValueError("source='user' needs markers={category or target: [genes]}")
+        given = {str(k): list(v) for k, v in markers.items()}
+    elif source == 'selected':
+        sel = adata.uns.get(key_added, {}).get('selected')
+        if sel is None:
+            raise KeyError(f"uns[{key_added!r}] has no 'selected' genes: fit the data first, or pass source='user'")
+        given = {k: list(v) for k, v in (json.loads(sel) if isinstance(sel, str) else sel).items()}
+    elif source == 'truth':
+        if 'true_lfc' not in adata.uns: raise KeyError("uns has no 'true_lfc': source='truth' needs a simulated screen")
+        given = {k: list(v) for k, v in adata.uns['true_lfc'].items()}
+    else: raise ValueError(f"source must be 'selected', 'truth' or 'user', not {source!r}")
+    X = adata.layers[layer] if layer else adata.X
+    labels = adata.obs[perturbation_key].astype(str).to_numpy()
+    cts = celltype_array(adata.obs[celltype_key] if celltype_key else None, adata.n_obs)
+    col = {g: j for j, g in enumerate(adata.var_names)}
+    out = {}
+    for ct in pd.unique(cts):
+        ctrl = (cts == ct) & (labels == control)
+        for k in sorted(set(labels[cts == ct]) - {control}):
+            cat, m = category_name(k, ct), (cts == ct) & (labels == k)
+            genes = [g for g in given.get(cat, given.get(k, [])) if g in col]
+            if not genes or not ctrl.any(): continue
+            idx = np.array([col[g] for g in genes])
+            A, B = _dense(X[m][:, idx]), _dense(X[ctrl][:, idx])
+            diff = A.mean(0) - B.mean(0)
+            top = np.argsort(-np.abs(diff / np.sqrt((A.var(0) + B.var(0)) / 2 + 1e-12)), kind='stable')[:n_markers]
+            out[cat] = pd.Series(np.sign(diff[top]), index=np.asarray(genes)[top], name=cat)
+    return out
+
+# %% ../nbs/03_evaluate.ipynb #8fe35199
+def marker_scores(adata,
+                  markers: dict,  # category -> signs indexed by gene (from `marker_genes`)
+                  *,
+                  layer: str | None = None,
+                  perturbation_key: str = PERTURBATION_KEY,
+                  celltype_key: str | None = CELLTYPE_KEY,
+                  control: str = CONTROL,
+                 ) -> pd.DataFrame:  # cells x categories; NaN outside a category's cells and its controls
+    "Section 6.3's marker score: mean of sign x expression z-scored against the category's controls."
+    X = adata.layers[layer] if layer else adata.X
+    labels = adata.obs[perturbation_key].astype(str).to_numpy()
+    cts = celltype_array(adata.obs[celltype_key] if celltype_key else None, adata.n_obs)
+    col = {g: j for j, g in enumerate(adata.var_names)}
+    out = pd.DataFrame(np.nan, index=adata.obs_names, columns=list(markers))
+    for cat, signs in markers.items():
+        k, ct = parse_category(cat)
+        ctrl = (cts == ct) & (labels == control)
+        cohort = ctrl | ((cts == ct) & (labels == k))
+        idx = np.array([col[g] for g in signs.index])
+        C = _dense(X[ctrl][:, idx])
+        z = (_dense(X[cohort][:, idx]) - C.mean(0)) / (C.std(0) + 1e-6)
+        out.loc[cohort, cat] = z @ signs.to_numpy(float) / len(idx)
+    return out
+
+
+def marker_concordance(adata,
+                       posterior,  # own-target p̃ per cell (array) or cells x perturbations (DataFrame)
+                       scores: pd.DataFrame,  # from `marker_scores`
+                       *,
+                       perturbation_key: str = PERTURBATION_KEY,
+                       celltype_key: str | None = CELLTYPE_KEY,
+                       mask=None,  # cells to use (e.g. the validation split); default all
+                      ) -> pd.DataFrame:  # per category: n, spearman, pvalue
+    "Spearman's rho between p̃ and the marker score over each category's guide-labelled cells (Figure 4D)."
+    labels = adata.obs[perturbation_key].astype(str).to_numpy()
+    cts = celltype_array(adata.obs[celltype_key] if celltype_key else None, adata.n_obs)
+    p_own = _own_values(posterior, labels)
+    use = np.ones(adata.n_obs, bool) if mask is None else np.asarray(mask, bool)
+    rows = []
+    for cat in scores.columns:
+        k, ct = parse_category(cat)
+        m = use & (labels == k) & (cts == ct) & np.isfinite(p_own)
+        rho, pval = spearmanr(p_own[m], scores[cat].to_numpy(float)[m]) if m.sum() > 2 else (np.nan, np.nan)
+        rows.append(dict(category=cat, n=int(m.sum()), spearman=float(rho), pvalue=float(pval)))
+    return pd.DataFrame(rows, columns=['category', 'n', 'spearman', 'pvalue']).set_index('category')
+
+# %% ../nbs/03_evaluate.ipynb #a24df9bb
+def effect_correlation(X,  # observed expression, cells x genes
+                       reconstructions: dict,  # name -> reconstructed expression of the same cells
+                       perturbed,  # mask: the perturbed cells (truly perturbed, or high p̃)
+                       control,  # mask: their controls
+                       genes=None,  # column indices or mask (e.g. the true DE genes); default all
+                      ) -> pd.Series:  # name -> correlation
+    "Pearson correlation over `genes` between the observed and each reconstruction's perturbed-minus-control means."
+    perturbed, control = np.asarray(perturbed, bool), np.asarray(control, bool)
+    cols = slice(None) if genes is None else np.asarray(genes)
+    diff = lambda M: _dense(M[perturbed])[:, cols].mean(0) - _dense(M[control])[:, cols].mean(0)
+    obs, out = diff(X), {}
+    for name, R in reconstructions.items():
+        rec = diff(np.asarray(R))
+        out[name] = float(np.corrcoef(obs, rec)[0, 1]) if obs.std() > 0 and rec.std() > 0 else np.nan
+    return pd.Series(out, name='effect_correlation')

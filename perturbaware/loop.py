@@ -119,6 +119,16 @@ class FitConfig:
         "Appendix 9.4 to the letter."
         return cls(autoencoder=QHAEConfig(), classifier=NNNUConfig(), loop=LoopConfig(), preset='paper')
 
+    def unweighted_baseline(self) -> 'FitConfig':
+        """The paper's Figure 4 baseline for this config: one autoencoder trained on all features with unit weights
+        (eta 1, no oversampling) for as many steps as the whole loop, the same classifiers on its latent space, and no
+        guide prior in p~ (tau 0): one round, nothing iterated."""
+        d = self.to_dict()
+        L = d['loop']
+        L.update(warm_steps=L['warm_steps'] + (L['max_iterations'] - 1) * L['steps_per_round'], max_iterations=1,
+                 eta0=1.0, oversample_factor=1.0, tau0=0.0)
+        return FitConfig.from_dict({**d, 'preset': f'{self.preset} (unweighted baseline)'})
+
 # %% ../nbs/08_loop.ipynb #6826722f
 def eta_at(t: int, loop: LoopConfig) -> float:
     "Feature emphasis of round t: eta0 x factor^(t-1) ('multiply') or eta0 + (t-1) delta ('add'), capped at eta_max."

@@ -133,3 +133,18 @@ def test_fit_scperturb_style_file(screen, tmp_path):
     assert res.obs['perturbaware_p'][guided].between(0, 1).all() and res.obs['perturbaware_p'][~guided].isna().all()
     # the per-guide table was re-aggregated per target (QC removed some cells: compare by name)
     assert (res.obs['guide_umi'].to_numpy() == a.obs.loc[res.obs_names, 'guide_umi'].to_numpy()).all()
+
+
+def test_report_from_saved_model(fitted, tmp_path):
+    out = run('report', fitted / 'res.h5ad', '--model-dir', fitted / 'model', '-o', tmp_path / 'rep', '--no-umap')
+    assert out.returncode == 0, out.stderr
+    page = (tmp_path / 'rep' / 'index.html').read_text()
+    assert 'fig2_fidelity.png' in page and (tmp_path / 'rep' / 'fidelity.csv').exists()
+    assert not list(tmp_path.glob('.*tmp*'))
+
+
+def test_report_needs_a_fitted_file(screen, fitted, tmp_path):
+    out = run('report', screen, '--model-dir', fitted / 'model', '-o', tmp_path / 'rep')
+    assert out.returncode == 2 and out.stderr.count('\n') == 1 and 'Traceback' not in out.stderr
+    assert 'reads the AnnData that fit annotated' in out.stderr or 'lacks' in out.stderr
+    assert not (tmp_path / 'rep').exists()
