@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 from ._core import CONTROL, QC_KEY, PerturbawareInputError, logger
-from .data import preprocess, plot_qc, read_screen
+from .data import preprocess, plot_qc, read_h5ad_checked, read_screen
 from .simulate import plot_dose_response, simulate_screen
 
 # %% auto #0
@@ -51,16 +51,7 @@ def _write_h5ad(adata, path) -> None:
 
 def _read(path, args=None):
     "Read an h5ad into the data contract, turning unreadable files into one clear error."
-    path = Path(path)
-    if not path.exists(): raise PerturbawareInputError(f'No such file: {path}. Check the path.')
-    if path.is_dir(): raise PerturbawareInputError(f'{path} is a folder; give the path of an .h5ad file.')
-    import anndata as ad
-    try:
-        adata = ad.read_h5ad(path)
-    except Exception as e:   # h5py/anndata raise many types for a file that is not an h5ad
-        raise PerturbawareInputError(f'Cannot read {path} as an h5ad file ({type(e).__name__}); is it a complete '
-                                     '.h5ad written by anndata/scanpy?') from None
-    return adata
+    return read_h5ad_checked(path)
 
 
 def _simulate(args):

@@ -18,17 +18,20 @@ from ._core import (CONTROL, DEFAULT_KEYS, GUIDE_COUNTS_KEY, GUIDE_TARGETS_KEY, 
 
 # %% auto #0
 __all__ = ['check_obs_key', 'count_matrix', 'check_counts', 'check_log_normalized', 'guide_targets', 'guide_counts_by_target',
-           'own_target_values', 'guide_abundance', 'validate_screen', 'read_screen', 'category_sizes', 'preprocess',
-           'plot_qc']
+           'own_target_values', 'guide_abundance', 'validate_screen', 'read_h5ad_checked', 'read_screen',
+           'category_sizes', 'preprocess', 'plot_qc']
 
 # %% ../nbs/01_data.ipynb #6b0106b8
+_ARGUMENT = {'guide abundance': 'guide_key', 'pseudo-posterior': 'posterior_key'}   # what -> the argument naming it
+
+
 def check_obs_key(adata: ad.AnnData, key: str, what: str) -> pd.Series:
     "Return `adata.obs[key]`, or raise an error that lists the available columns."
     if key not in adata.obs:
         cols = ', '.join(map(repr, adata.obs.columns)) or '(none)'
         raise PerturbawareInputError(
             f"obs has no column {key!r} for the {what}. Available columns: {cols}. "
-            f"Pass the right name (e.g. {what.replace(' ', '_')}_key=...).")
+            f"Pass the right name (e.g. {_ARGUMENT.get(what, what + '_key')}=...).")
     return adata.obs[key]
 
 # %% ../nbs/01_data.ipynb #5d227ac1
@@ -73,8 +76,9 @@ def check_counts(X, where: str = '.X') -> None:
 def check_log_normalized(X, what: str = 'this step') -> None:
     "Raise a clear error if X looks like raw counts or holds NaN/inf where log1p-normalized values are expected."
     v = _values(X)
-    sample = v[:10000]
-    if sample.size and np.array_equal(sample, np.round(sample)) and sample.max() > 20:
+    sample = v[::max(1, v.size // 200_000)]          # spread over the whole matrix, not its first rows
+    sample = sample[sample != 0]
+    if sample.size and np.array_equal(sample, np.round(sample)):   # log1p-normalized values are never all integers
         raise PerturbawareInputError(
             f"The expression matrix looks like raw counts (integers up to {sample.max():.0f}); {what} expects "
             "log1p-normalized values: run perturbaware.preprocess first (or pass layer=...).")
@@ -127,7 +131,12 @@ def validate_screen(adata: ad.AnnData, perturbation_key: str = 'perturbation', c
     require_controls(labels, control, perturbation_key, 'perturbaware')
     if (labels != control).sum() == 0:
         raise PerturbawareInputError(f"obs[{perturbation_key!r}] holds only control cells: there is nothing to test.")
-    if celltype_key is not None: check_obs_key(adata, celltype_key, 'celltype')
+    if celltype_key is not None:
+        cts = check_obs_key(adata, celltype_key, 'celltype')
+        if cts.isna().any():
+            raise PerturbawareInputError(
+                f"obs[{celltype_key!r}] is missing for {int(cts.isna().sum())} cells (e.g. "
+                f"{list(adata.obs_names[cts.isna().to_numpy()][:3])}): give every cell a cell type, or drop those cells.")
     if guide_key is not None:
         if guide_key not in adata.obs:
             raise PerturbawareInputError(
@@ -145,6 +154,18 @@ def validate_screen(adata: ad.AnnData, perturbation_key: str = 'perturbation', c
             raise PerturbawareInputError(f"Guide abundance obs[{guide_key!r}] has negative values; UMIs are counts >= 0.")
 
 # %% ../nbs/01_data.ipynb #d1476407
+def read_h5ad_checked(path) -> ad.AnnData:
+    "`anndata.read_h5ad` with one clear error for a missing path, a folder, or a file that is not a complete h5ad."
+    path = Path(path)
+    if not path.exists(): raise PerturbawareInputError(f"No such file: {path}. Check the path.")
+    if path.is_dir(): raise PerturbawareInputError(f"{path} is a folder; give the path of an .h5ad file.")
+    try:
+        return ad.read_h5ad(path)
+    except Exception as e:   # h5py/anndata raise many types for a file that is not an h5ad
+        raise PerturbawareInputError(f"Cannot read {path} as an h5ad file ({type(e).__name__}); is it a complete "
+                                     ".h5ad written by anndata/scanpy?") from None
+
+
 def read_screen(path, perturbation_key: str = 'perturbation', control: str = CONTROL,
                 celltype_key: str | None = 'celltype', guide_key: str | None = 'guide_umi',
                 guide_counts=None, guide_target_map: dict | None = None, sample_key: str | None = None,
@@ -153,11 +174,7 @@ def read_screen(path, perturbation_key: str = 'perturbation', control: str = CON
 
     Labels go to `obs['perturbation']` with the control label `'control'`, cell types to `obs['celltype']`,
     guide abundance to `obs['guide_umi']`, raw counts to `.X` and `layers['counts']`."""
-    if isinstance(path, ad.AnnData): adata = path.copy()
-    else:
-        path = Path(path)
-        if not path.exists(): raise PerturbawareInputError(f"No such file: {path}. Check the path.")
-        adata = ad.read_h5ad(path)
+    adata = path.copy() if isinstance(path, ad.AnnData) else read_h5ad_checked(path)
     adata.obs_names_make_unique(); adata.var_names_make_unique()
     X = count_matrix(adata, layer)
     check_counts(X, f"layers[{layer!r}]" if layer else ('the counts layer' if 'counts' in adata.layers else '.X'))
@@ -183,6 +200,14 @@ def read_screen(path, perturbation_key: str = 'perturbation', control: str = CON
             guide_counts = adata.obs[list(guide_counts)]
         if not isinstance(guide_counts, pd.DataFrame):
             raise PerturbawareInputError("guide_counts must be a cells x guides DataFrame with guide names as columns.")
+        n_match = int(adata.obs_names.isin(guide_counts.index).sum())
+        if n_match < adata.n_obs:
+            msg = (f"The guide count table's rows match {n_match:,} of {adata.n_obs:,} cell names (table: "
+                   f"{list(map(str, guide_counts.index[:2]))}, obs_names: {list(adata.obs_names[:2])}).")
+            if n_match < 0.5 * adata.n_obs:
+                raise PerturbawareInputError(msg + ' Index its rows by the cells\' obs_names (e.g. strip or add a '
+                                             "barcode suffix such as '-1').")
+            warnings.warn(msg + ' Cells without a row get 0 guide UMIs.', UserWarning, stacklevel=2)
         guide_counts = guide_counts.reindex(adata.obs_names).fillna(0)
         check_counts(guide_counts.to_numpy(dtype=float), 'the guide count table')
         # controls: their non-targeting guides map to the user's control label; rename that target to 'control'

@@ -198,7 +198,7 @@ def selection_metrics(selected: dict, true_de: dict) -> pd.DataFrame:
                          precision=len(s & t) / len(s) if s else np.nan, recall=len(s & t) / len(t) if t else np.nan))
     return pd.DataFrame(rows).set_index('category')
 
-# %% ../nbs/03_evaluate.ipynb #2a056400
+# %% ../nbs/03_evaluate.ipynb #ee7cb4fb
 def _dense(M) -> np.ndarray:
     return np.asarray(M.toarray() if hasattr(M, 'toarray') else M, float)
 
@@ -245,7 +245,7 @@ def marker_genes(adata,
             out[cat] = pd.Series(np.sign(diff[top]), index=np.asarray(genes)[top], name=cat)
     return out
 
-# %% ../nbs/03_evaluate.ipynb #8fe35199
+# %% ../nbs/03_evaluate.ipynb #8d204998
 def marker_scores(adata,
                   markers: dict,  # category -> signs indexed by gene (from `marker_genes`)
                   *,
@@ -292,7 +292,7 @@ def marker_concordance(adata,
         rows.append(dict(category=cat, n=int(m.sum()), spearman=float(rho), pvalue=float(pval)))
     return pd.DataFrame(rows, columns=['category', 'n', 'spearman', 'pvalue']).set_index('category')
 
-# %% ../nbs/03_evaluate.ipynb #a24df9bb
+# %% ../nbs/03_evaluate.ipynb #9bb705e9
 def effect_correlation(X,  # observed expression, cells x genes
                        reconstructions: dict,  # name -> reconstructed expression of the same cells
                        perturbed,  # mask: the perturbed cells (truly perturbed, or high p̃)

@@ -74,6 +74,11 @@ def guide_prior(adata, *, perturbation_key: str = 'perturbation', control: str =
     require_controls(labels, control, perturbation_key, 'The guide prior')
     counts = guide_matrix(adata, perturbation_key, control, guide_key)
     labelled = labels.to_numpy()[:, None] == counts.columns.to_numpy()[None, :]
+    missing = (labelled & ~np.isfinite(counts.to_numpy(float))).any(1)
+    if missing.any():   # one NaN would make the rank transform NaN for the whole perturbation
+        raise PerturbawareInputError(
+            f'Guide UMIs are missing (NaN) for {int(missing.sum())} guide-labelled cells (e.g. '
+            f'{list(adata.obs_names[missing][:3])}): fill them (0 if no guide UMI was detected) or drop those cells.')
     groups = check_obs_key(adata, celltype_key, 'celltype').astype(str).to_numpy() if celltype_key else None
     u = pd.DataFrame(rank_to_z(counts.to_numpy(), labelled, groups, lower_bound), index=adata.obs_names,
                      columns=counts.columns)

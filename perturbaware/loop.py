@@ -129,6 +129,29 @@ class FitConfig:
                  eta0=1.0, oversample_factor=1.0, tau0=0.0)
         return FitConfig.from_dict({**d, 'preset': f'{self.preset} (unweighted baseline)'})
 
+    def validate(self) -> 'FitConfig':
+        "Raise one clear error naming every setting outside its range (checked before any work)."
+        a, c, L = self.autoencoder, self.classifier, self.loop
+        rules = [('loop.max_iterations', L.max_iterations >= 1, '>= 1'), ('loop.warm_steps', L.warm_steps >= 1, '>= 1'),
+                 ('loop.steps_per_round', L.steps_per_round >= 0, '>= 0'),
+                 ('loop.val_fraction', 0 < L.val_fraction < 1, 'in (0, 1)'), ('loop.eta0', L.eta0 >= 1, '>= 1'),
+                 ('loop.eta_max', L.eta_max >= L.eta0, '>= eta0'), ('loop.tau0', L.tau0 >= 0, '>= 0'),
+                 ('loop.oversample_factor', L.oversample_factor >= 1, '>= 1'),
+                 ('autoencoder.lr', a.lr > 0, '> 0'), ('autoencoder.batch_size', a.batch_size >= 1, '>= 1'),
+                 ('autoencoder.latent_dim', a.latent_dim >= 1, '>= 1'),
+                 ('autoencoder.input_dropout', 0 <= a.input_dropout < 1, 'in [0, 1)'),
+                 ('classifier.steps', c.steps >= 1, '>= 1'), ('classifier.lr', c.lr > 0, '> 0'),
+                 ('tests.alpha', 0 < self.tests.alpha <= 1, 'in (0, 1]')]
+        choices = [('classifier.prevalence', c.prevalence, ('search', 'estimate')),
+                   ('loop.calibration', L.calibration, ('classifier', 'posterior')),
+                   ('loop.eta_schedule', L.eta_schedule, ('multiply', 'add')),
+                   ('tests.correction', self.tests.correction, ('bonferroni', 'fdr_bh')),
+                   ('autoencoder.head', a.head, ('location_scale', 'dense', 'mse'))]
+        bad = [f'{name} must be {rng}' for name, ok, rng in rules if not ok]
+        bad += [f'{name} must be one of {list(opts)}, not {v!r}' for name, v, opts in choices if v not in opts]
+        if bad: raise PerturbawareInputError('Invalid fit configuration: ' + '; '.join(bad) + '.')
+        return self
+
 # %% ../nbs/08_loop.ipynb #6826722f
 def eta_at(t: int, loop: LoopConfig) -> float:
     "Feature emphasis of round t: eta0 x factor^(t-1) ('multiply') or eta0 + (t-1) delta ('add'), capped at eta_max."
@@ -217,6 +240,8 @@ def save_checkpoint(directory, state: LoopState, ae: QuantileHurdleAE, fingerpri
 def load_checkpoint(directory, index, fingerprint: str, device='auto'):
     "(state, autoencoder) from `directory/last`, or None when there is none; an error if it is another fit's."
     last = Path(directory) / 'last'
+    old = last.parent / f'.{last.name}.old'
+    if not last.exists() and (old / 'state.json').exists(): old.rename(last)   # killed between the two renames
     if not (last / 'state.json').exists(): return None
     meta = json.loads((last / 'state.json').read_text())
     if meta['fingerprint'] != fingerprint:
@@ -259,7 +284,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
 
     X: cells x genes, log-normalized, dense float32. guide_z: cells x perturbations guide signal u (controls at the
     lower bound). `callback(state)` is called after every round (and after its checkpoint)."""
-    cfg = config or FitConfig()
+    cfg = (config or FitConfig()).validate()
     L = cfg.loop
     labels = np.asarray(labels).astype(str)
     cts = celltype_array(celltypes, len(labels))

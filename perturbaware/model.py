@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -183,6 +184,12 @@ def fit(adata, *, celltype: str | None = None, config: FitConfig | dict | None =
     X = _expression(sub, layer)
     labels = labels_all.to_numpy()[in_fit]
     cts = sub.obs[celltype_key].astype(str).to_numpy() if celltype_key else None
+    if cts is not None:
+        no_ctrl = sorted(set(cts) - set(cts[labels == control]))
+        if no_ctrl:
+            warnings.warn(f'Cell types without control cells get no tests and no classifiers: {no_ctrl}. Controls are '
+                          'the reliable negatives of each cell type; fit those cell types only where controls exist.',
+                          UserWarning, stacklevel=2)
     u = guide_prior(sub, perturbation_key=perturbation_key, control=control, guide_key=guide_key,
                     celltype_key=celltype_key, key_added='_u')
     truth = None

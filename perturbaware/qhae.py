@@ -293,6 +293,8 @@ def _expression(adata, layer=None) -> np.ndarray:
 class QuantileHurdleAE:
     "User-facing quantile-hurdle autoencoder: train, encode, reconstruct, save and load."
     def __init__(self, adata=None, config: QHAEConfig | None = None, seed: int = 0, device='auto', var_names=None):
+        if adata is None and var_names is None:
+            raise PerturbawareInputError('QuantileHurdleAE needs the genes it models: pass the AnnData (or var_names=...).')
         self.config = config or QHAEConfig()
         self.var_names = pd.Index(var_names if var_names is not None else adata.var_names)
         self.config.n_genes = len(self.var_names)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._core import CONTROL
+from ._core import CONTROL, PerturbawareInputError
 
 # %% auto #0
 __all__ = ['CELLTYPES', 'EFFECTIVE', 'INERT', 'TABLE1_CELLS', 'TABLE1_DEGS', 'EFFECT_LFC', 'INERT_CELLS', 'CONTROL_CELLS',
@@ -101,12 +101,12 @@ def simulate_screen(scale: str = 'paper', seed: int = 0, n_genes: int | None = N
     `scale='paper'`: 29 targets x 4 classes (~24,000 cells x 9,000 genes). `scale='small'`: the 4 effective
     and 4 inert targets in interneurons and deep-layer neurons at half the cell numbers (~2,400 cells), for tests."""
     if scale not in ('paper', 'small'):
-        raise ValueError(f"scale must be 'paper' or 'small', not {scale!r}")
+        raise PerturbawareInputError(f"scale must be 'paper' or 'small', not {scale!r}")
     small = scale == 'small'
     perturbations = tuple(perturbations or (EFFECTIVE + (INERT[:4] if small else INERT)))
     celltypes = tuple(celltypes or (('interneuron', 'deep_layer') if small else CELLTYPES))
     unknown = set(celltypes) - set(CELLTYPES)
-    if unknown: raise ValueError(f"Unknown cell types {sorted(unknown)}; choose from {CELLTYPES}")
+    if unknown: raise PerturbawareInputError(f"Unknown cell types {sorted(unknown)}; choose from {CELLTYPES}")
     cells_factor = cells_factor if cells_factor is not None else (0.5 if small else 1.0)
     n_genes = n_genes or 9000
     rng = np.random.default_rng(seed)
