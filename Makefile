@@ -18,9 +18,9 @@ run: setup
 test: setup
 	$(MAKE) --no-print-directory test-nbs test-py
 
-# two notebooks at a time, one BLAS/torch thread each, so the 2 cores are not oversubscribed
+# every notebook in a fresh process, two at a time, one BLAS/torch thread each (see the script for why)
 test-nbs:
-	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
+	bash scripts/test_notebooks.sh $(BIN)
 
 test-py:
 	$(BIN)/python -m pytest -q tests
