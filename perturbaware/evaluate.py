@@ -145,6 +145,12 @@ def latent_separation(Z, labels, val_mask=None, *, celltypes=None, control: str 
     return pd.DataFrame(rows, columns=['category', 'n_val', 'n_control_val', 'n', 'mmd', 'l2']).set_index('category')
 
 # %% ../nbs/03_evaluate.ipynb #5632bed1
+def _labels_and_celltypes(adata, perturbation_key, celltype_key):
+    "Labels and cell types ('' without a cell-type column) of every cell, as string arrays."
+    labels = adata.obs[perturbation_key].astype(str).to_numpy()
+    return labels, celltype_array(adata.obs[celltype_key] if celltype_key else None, adata.n_obs)
+
+
 def _own_values(p, labels):
     "Own-target values from a cells x perturbations table, or the array itself."
     return own_target_values(p, labels) if isinstance(p, pd.DataFrame) else np.asarray(p, float)
@@ -161,8 +167,7 @@ def truth_metrics(adata, posterior, *, latent=None, perturbation_key: str = PERT
     it is a DataFrame."""
     if truth_key not in adata.obs:
         raise KeyError(f"obs has no {truth_key!r}: ground-truth metrics need a simulated screen")
-    labels = adata.obs[perturbation_key].astype(str).to_numpy()
-    cts = celltype_array(adata.obs[celltype_key] if celltype_key else None, adata.n_obs)
+    labels, cts = _labels_and_celltypes(adata, perturbation_key, celltype_key)
     truth = adata.obs[truth_key].to_numpy(float) > 0
     p_own = _own_values(posterior, labels)
     ctrl_p = control_posterior if control_posterior is not None else (posterior if isinstance(posterior, pd.DataFrame) else None)
@@ -228,8 +233,7 @@ def marker_genes(adata,
         given = {k: list(v) for k, v in adata.uns['true_lfc'].items()}
     else: raise ValueError(f"source must be 'selected', 'truth' or 'user', not {source!r}")
     X = adata.layers[layer] if layer else adata.X
-    labels = adata.obs[perturbation_key].astype(str).to_numpy()
-    cts = celltype_array(adata.obs[celltype_key] if celltype_key else None, adata.n_obs)
+    labels, cts = _labels_and_celltypes(adata, perturbation_key, celltype_key)
     col = {g: j for j, g in enumerate(adata.var_names)}
     out = {}
     for ct in pd.unique(cts):
@@ -256,8 +260,7 @@ def marker_scores(adata,
                  ) -> pd.DataFrame:  # cells x categories; NaN outside a category's cells and its controls
     "Section 6.3's marker score: mean of sign x expression z-scored against the category's controls."
     X = adata.layers[layer] if layer else adata.X
-    labels = adata.obs[perturbation_key].astype(str).to_numpy()
-    cts = celltype_array(adata.obs[celltype_key] if celltype_key else None, adata.n_obs)
+    labels, cts = _labels_and_celltypes(adata, perturbation_key, celltype_key)
     col = {g: j for j, g in enumerate(adata.var_names)}
     out = pd.DataFrame(np.nan, index=adata.obs_names, columns=list(markers))
     for cat, signs in markers.items():
@@ -280,8 +283,7 @@ def marker_concordance(adata,
                        mask=None,  # cells to use (e.g. the validation split); default all
                       ) -> pd.DataFrame:  # per category: n, spearman, pvalue
     "Spearman's rho between p̃ and the marker score over each category's guide-labelled cells (Figure 4D)."
-    labels = adata.obs[perturbation_key].astype(str).to_numpy()
-    cts = celltype_array(adata.obs[celltype_key] if celltype_key else None, adata.n_obs)
+    labels, cts = _labels_and_celltypes(adata, perturbation_key, celltype_key)
     p_own = _own_values(posterior, labels)
     use = np.ones(adata.n_obs, bool) if mask is None else np.asarray(mask, bool)
     rows = []

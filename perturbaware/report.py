@@ -154,13 +154,14 @@ def umap_coordinates(Z, seed: int = 0) -> np.ndarray:
     return tmp.obsm['X_umap']
 
 
-def _panel(ax, xy, values, title, *, categorical=False, order=None, size=6):
+def _panel(ax, xy, values, title, *, categorical=False, order=None, size=6, colors=None):
     ax.set_xticks([]); ax.set_yticks([]); ax.set_title(title, fontsize=9)
     if categorical:
         values = np.asarray(values).astype(str)
         for i, c in enumerate(order or sorted(set(values))):
             m = values == c
-            ax.scatter(*xy[m].T, s=size, c='lightgrey' if c == CONTROL else f'C{i % 10}', label=f'{c} ({m.sum()})',
+            color = (colors or {}).get(c, 'lightgrey' if c == CONTROL else f'C{i % 10}')
+            ax.scatter(*xy[m].T, s=size, c=color, label=f'{c} ({m.sum()})',
                        alpha=.8, linewidths=0)
         ax.legend(fontsize=6, markerscale=2, frameon=False)
     else:
@@ -192,10 +193,11 @@ def plot_latents(r: ReportData, axes=None):
     control = r.keys['control']
     cats = np.array([category_name(k, ct) for k, ct in zip(r.labels, r.celltypes)])
     shown = np.where(r.control_mask, control, np.where(np.isin(cats, r.effective), r.labels, 'other perturbations'))
-    order = [control, 'other perturbations'] + sorted({parse_category(c)[0] for c in r.effective})
+    order = ['other perturbations', control] + sorted({parse_category(c)[0] for c in r.effective})
+    colors = {'other perturbations': 'gainsboro', control: 'dimgrey'}   # the many inert cells must not hide the rest
     lat = ([('A: unweighted baseline', r.Z_baseline)] if r.Z_baseline is not None else []) + [('B: perturbaware', r.Z)]
     if axes is None: _, axes = plt.subplots(1, len(lat), figsize=(6 * len(lat), 4.6), squeeze=False); axes = axes[0]
-    for ax, (name, L) in zip(axes, lat): _panel(ax, umap_coordinates(L, r.seed), shown, name, categorical=True, order=order, size=4)
+    for ax, (name, L) in zip(axes, lat): _panel(ax, umap_coordinates(L, r.seed), shown, name, categorical=True, order=order, size=4, colors=colors)
     axes[0].figure.suptitle('Figure 4A–B: UMAP of validation latents', fontsize=10); axes[0].figure.tight_layout()
     return axes[0].figure
 
