@@ -17,7 +17,7 @@ import torch
 __all__ = ['CONTROL', 'PERTURBATION_KEY', 'CELLTYPE_KEY', 'GUIDE_KEY', 'SAMPLE_KEY', 'GUIDE_COUNTS_KEY', 'GUIDE_TARGETS_KEY',
            'QC_KEY', 'DEFAULT_KEYS', 'KEY_ADDED', 'NO_CELLTYPE', 'CATEGORY_SEP', 'logger', 'result_keys',
            'PerturbawareInputError', 'require_controls', 'category_name', 'parse_category', 'celltype_array',
-           'resolve_device', 'progress', 'temporary_sibling', 'move_into_place']
+           'resolve_device', 'progress', 'temporary_sibling', 'recover_interrupted_move', 'move_into_place']
 
 # %% ../nbs/00_core.ipynb #101034cb
 CONTROL = 'control'                 # the default control label (non-targeting guides)
@@ -105,6 +105,14 @@ def temporary_sibling(path) -> Path:
     tmp = path.parent / f'.{path.name}.tmp'
     if tmp.exists(): shutil.rmtree(tmp)
     return tmp
+
+
+def recover_interrupted_move(path) -> Path:
+    "If a run was killed between `move_into_place`'s two renames, put the previous folder back at `path`."
+    path = Path(path)
+    old = path.parent / f'.{path.name}.old'
+    if not path.exists() and old.is_dir(): old.rename(path)
+    return path
 
 
 def move_into_place(tmp, path) -> Path:

@@ -49,10 +49,6 @@ def _write_h5ad(adata, path) -> None:
     tmp.replace(path)
 
 
-def _read(path, args=None):
-    "Read an h5ad into the data contract, turning unreadable files into one clear error."
-    return read_h5ad_checked(path)
-
 
 def _simulate(args):
     out = _check_output(args.output)
@@ -63,7 +59,7 @@ def _simulate(args):
 
 def _preprocess(args):
     out = _check_output(args.output)
-    adata = read_screen(_read(args.input), perturbation_key=args.perturbation_key, control=args.control,
+    adata = read_screen(read_h5ad_checked(args.input), perturbation_key=args.perturbation_key, control=args.control,
                         celltype_key=args.celltype_key or None, guide_key=args.guide_key)
     preprocess(adata, min_counts=args.min_counts, min_genes=args.min_genes, min_cells=args.min_cells,
                min_max_mean=args.min_max_mean)
@@ -85,7 +81,7 @@ def _fit(args):
     out = _check_output(args.output)
     if args.model_dir: _check_folder(args.model_dir, 'model folder')
     if args.iterations < 1: raise PerturbawareInputError(f'--iterations must be at least 1, not {args.iterations}.')
-    raw = _read(args.input)
+    raw = read_h5ad_checked(args.input)
     if args.no_preprocess:
         adata = raw
         if QC_KEY not in adata.uns and adata.n_obs and float(adata.X[:100].max()) > 20 and args.layer is None:
@@ -120,7 +116,7 @@ def _sample(args):
     import scanpy as sc
     from perturbaware.model import PerturbawareModel
     out = _check_output(args.output)
-    adata = _read(args.input)
+    adata = read_h5ad_checked(args.input)
     model = PerturbawareModel.load(args.model_dir, adata=adata, device=args.device)
     adata = adata[:, model.var_names].copy()
     X = adata.X
@@ -139,7 +135,7 @@ def _report(args):
     from perturbaware.model import PerturbawareModel
     from perturbaware.report import report
     out = _check_folder(args.output, 'report folder')
-    adata = _read(args.input)
+    adata = read_h5ad_checked(args.input)
     model = PerturbawareModel.load(args.model_dir, adata=adata, device=args.device)
     base = PerturbawareModel.load(args.baseline_dir, adata=adata, device=args.device) if args.baseline_dir else None
     report(adata, model, out, baseline=base, seed=args.seed, umap=args.umap)

@@ -16,11 +16,12 @@ import torch
 from scipy.special import expit
 
 from ._core import (CONTROL, PerturbawareInputError, category_name, celltype_array,
-                                logger, move_into_place, parse_category, temporary_sibling)
+                                logger, move_into_place, parse_category, recover_interrupted_move,
+                                temporary_sibling)
 from .data import own_target_values
 from .evaluate import auroc, latent_separation, probe_auroc
-from .nnnu import NNNUConfig, fit_nnnu
-from .qhae import QHAEConfig, QuantileHurdleAE
+from .nnnu import PREVALENCE_RULES, NNNUConfig, fit_nnnu
+from .qhae import HEADS, QHAEConfig, QuantileHurdleAE
 from .wtest import ADJUSTMENTS, category_weights, select_genes, update_priority, weighted_welch
 
 # %% auto #0
@@ -142,11 +143,11 @@ class FitConfig:
                  ('autoencoder.input_dropout', 0 <= a.input_dropout < 1, 'in [0, 1)'),
                  ('classifier.steps', c.steps >= 1, '>= 1'), ('classifier.lr', c.lr > 0, '> 0'),
                  ('tests.alpha', 0 < self.tests.alpha <= 1, 'in (0, 1]')]
-        choices = [('classifier.prevalence', c.prevalence, ('search', 'estimate')),
+        choices = [('classifier.prevalence', c.prevalence, PREVALENCE_RULES),
                    ('loop.calibration', L.calibration, ('classifier', 'posterior')),
                    ('loop.eta_schedule', L.eta_schedule, ('multiply', 'add')),
-                   ('tests.correction', self.tests.correction, ('bonferroni', 'fdr_bh')),
-                   ('autoencoder.head', a.head, ('location_scale', 'dense', 'mse'))]
+                   ('tests.correction', self.tests.correction, tuple(ADJUSTMENTS)),
+                   ('autoencoder.head', a.head, HEADS)]
         bad = [f'{name} must be {rng}' for name, ok, rng in rules if not ok]
         bad += [f'{name} must be one of {list(opts)}, not {v!r}' for name, v, opts in choices if v not in opts]
         if bad: raise PerturbawareInputError('Invalid fit configuration: ' + '; '.join(bad) + '.')
@@ -239,9 +240,7 @@ def save_checkpoint(directory, state: LoopState, ae: QuantileHurdleAE, fingerpri
 
 def load_checkpoint(directory, index, fingerprint: str, device='auto'):
     "(state, autoencoder) from `directory/last`, or None when there is none; an error if it is another fit's."
-    last = Path(directory) / 'last'
-    old = last.parent / f'.{last.name}.old'
-    if not last.exists() and (old / 'state.json').exists(): old.rename(last)   # killed between the two renames
+    last = recover_interrupted_move(Path(directory) / 'last')
     if not (last / 'state.json').exists(): return None
     meta = json.loads((last / 'state.json').read_text())
     if meta['fingerprint'] != fingerprint:

@@ -16,7 +16,8 @@ import torch
 from scipy.special import expit
 
 from ._core import (CELLTYPE_KEY, CONTROL, GUIDE_KEY, KEY_ADDED, PERTURBATION_KEY, PerturbawareInputError,
-                                celltype_array, move_into_place, parse_category, result_keys, temporary_sibling)
+                                celltype_array, move_into_place, parse_category, recover_interrupted_move,
+                                result_keys, temporary_sibling)
 from .data import check_log_normalized, check_obs_key, own_target_values
 from .guide import guide_prior
 from .loop import FitConfig, run_loop
@@ -113,7 +114,7 @@ def _save(self, path) -> Path:
 @classmethod
 def _load(cls, path, adata=None, device='auto') -> 'PerturbawareModel':
     "Load a model written by `save`; with `adata`, check that it holds the model's genes and say what differs."
-    path = Path(path)
+    path = recover_interrupted_move(path)
     if not (path / 'model.json').exists():
         raise PerturbawareInputError(f'No perturbaware model in {path} (model.json missing): pass the folder written '
                                      'by fit(...).save(dir) or `perturbaware fit --model-dir DIR`.')
@@ -128,18 +129,22 @@ def _load(cls, path, adata=None, device='auto') -> 'PerturbawareModel':
         raise PerturbawareInputError(f'The model in {path} is incomplete or damaged ({type(e).__name__}: {e}); '
                                      'save it again.') from None
     model = cls(ae, clf, FitConfig.from_dict(meta['config']), meta['info'])
-    if adata is not None:
-        missing = model.var_names.difference(adata.var_names)
-        if len(missing):
-            extra = adata.var_names.difference(model.var_names)
-            raise PerturbawareInputError(
-                f'The data lacks {len(missing)} of the model\'s {len(model.var_names)} genes (e.g. {list(missing[:5])}); '
-                f'it has {len(extra)} genes the model does not know (e.g. {list(extra[:5])}). Use the same gene '
-                'identifiers and preprocessing as for the fit.')
+    if adata is not None: model.check_genes(adata)
     return model
 
 
-PerturbawareModel.save, PerturbawareModel.load = _save, _load
+def _check_genes(self, adata) -> None:
+    "Raise a clear error if `adata` lacks genes of the model, naming what is missing and what is extra."
+    missing = self.var_names.difference(adata.var_names)
+    if len(missing):
+        extra = adata.var_names.difference(self.var_names)
+        raise PerturbawareInputError(
+            f'The data lacks {len(missing)} of the model\'s {len(self.var_names)} genes (e.g. {list(missing[:5])}); '
+            f'it has {len(extra)} genes the model does not know (e.g. {list(extra[:5])}). Use the same gene '
+            'identifiers and preprocessing as for the fit.')
+
+
+PerturbawareModel.save, PerturbawareModel.load, PerturbawareModel.check_genes = _save, _load, _check_genes
 
 # %% ../nbs/09_model.ipynb #b6be35db
 def _h5ad_safe(df: pd.DataFrame) -> pd.DataFrame:

@@ -19,11 +19,14 @@ from ._core import (CONTROL, NO_CELLTYPE, PerturbawareInputError, category_name,
 from .evaluate import auroc, cross_validated_scores
 
 # %% auto #0
-__all__ = ['NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask', 'train_classifiers', 'predict_classifiers', 'NNNUResult',
-           'fit_nnnu', 'predict_logits', 'mixture_proportion', 'top_half_mean', 'screen_gaps', 'screen_perturbations',
-           'score_perturbations']
+__all__ = ['PREVALENCE_RULES', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask', 'train_classifiers',
+           'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits', 'mixture_proportion', 'top_half_mean',
+           'screen_gaps', 'screen_perturbations', 'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
+PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.prevalence)
+
+
 @dataclass
 class NNNUConfig:
     "Hyper-parameters of the nnNU classifiers (Appendix 9.4 defaults)."
@@ -339,8 +342,8 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
                 a_hat = mixture_proportion(s[y], s[~y], cfg.estimate_min_fraction)
                 cats.loc[fitted[c], 'alpha_estimate'] = a_hat
                 first_ok[c] = int(np.argmin(np.abs(alphas - a_hat)))
-        elif cfg.prevalence != 'search':
-            raise PerturbawareInputError(f"prevalence must be 'search' or 'estimate', not {cfg.prevalence!r}")
+        elif cfg.prevalence not in PREVALENCE_RULES:
+            raise PerturbawareInputError(f"prevalence must be one of {list(PREVALENCE_RULES)}, not {cfg.prevalence!r}")
         cats.loc[fitted, 'alpha'] = alphas[first_ok]
         cats.loc[fitted, 'met_target'] = (calib <= cfg.target).any(1)
         cats.loc[fitted, 'val_control_mean'] = calib[np.arange(len(fitted)), first_ok]

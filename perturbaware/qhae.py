@@ -22,9 +22,9 @@ from .data import PerturbawareInputError, check_log_normalized
 from ._core import progress as _progress, resolve_device
 
 # %% auto #0
-__all__ = ['quantile_levels', 'DenseQuantileHead', 'LocationScaleHead', 'pinball', 'location_scale_pinball', 'feature_weights',
-           'qhae_loss', 'sample_genes', 'QHAEConfig', 'marginal_quantiles', 'QHAEModule', 'interpolate_quantiles',
-           'sample_hurdle', 'median_hurdle', 'QuantileHurdleAE']
+__all__ = ['HEADS', 'quantile_levels', 'DenseQuantileHead', 'LocationScaleHead', 'pinball', 'location_scale_pinball',
+           'feature_weights', 'qhae_loss', 'sample_genes', 'QHAEConfig', 'marginal_quantiles', 'QHAEModule',
+           'interpolate_quantiles', 'sample_hurdle', 'median_hurdle', 'QuantileHurdleAE']
 
 # %% ../nbs/06_qhae.ipynb #10b23414
 def quantile_levels(n: int = 44) -> np.ndarray:
@@ -145,6 +145,9 @@ def sample_genes(weights: torch.Tensor, n: int, generator: torch.Generator | Non
     return torch.multinomial(weights / weights.sum(), n, replacement=True, generator=generator)
 
 # %% ../nbs/06_qhae.ipynb #f280e849
+HEADS = ('location_scale', 'dense', 'mse')   # output heads (QHAEConfig.head); 'mse' is the baseline
+
+
 @dataclass
 class QHAEConfig:
     "Architecture and training settings (Appendix 9.4 defaults)."
@@ -199,7 +202,7 @@ class QHAEModule(nn.Module):
         if c.head == 'dense': self.head = DenseQuantileHead(d, c.n_genes, c.n_levels)
         elif c.head == 'location_scale': self.head = LocationScaleHead(d, c.n_genes, c.n_levels, c.head_rank)
         elif c.head == 'mse': self.head = nn.Linear(d, c.n_genes)
-        else: raise ValueError(f"unknown head {c.head!r}: use 'location_scale', 'dense' or 'mse'")
+        else: raise ValueError(f"unknown head {c.head!r}: use one of {list(HEADS)}")
         self.register_buffer('levels', torch.as_tensor(quantile_levels(c.n_levels), dtype=torch.float32))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor: return self.encoder(x)

@@ -75,10 +75,7 @@ def collect(adata, model: PerturbawareModel, *, baseline: PerturbawareModel | No
             raise PerturbawareInputError(
                 f"obs[{store!r}] is missing: the report reads the AnnData that fit annotated (results.h5ad) with the "
                 f"same key_added (here {key_added!r}).")
-    missing = model.var_names.difference(adata.var_names)
-    if len(missing):
-        raise PerturbawareInputError(f"The data lacks {len(missing)} of the model's genes (e.g. {list(missing[:3])}): "
-                                     'pass the AnnData the model was fitted on.')
+    model.check_genes(adata)
     val = (adata.obs[rk['split']].astype(str) == 'val').to_numpy()
     if val.sum() < 10: raise PerturbawareInputError(f'Only {val.sum()} validation cells: too few to evaluate.')
     keys = model.info['keys']
