@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 OUT ?= results
 export MPLBACKEND ?= Agg
 
-.PHONY: setup run test test-nbs test-py test-slow bench readme export clean
+.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench readme export clean
 
 setup:
 	@bash scripts/setup.sh "$(VENV)"
@@ -14,9 +14,10 @@ setup:
 run: setup
 	$(BIN)/perturbaware demo -o $(OUT)
 
-## the whole default test suite: every notebook (nbdev_test) and tests/ (pytest)
+## the whole default test suite: every notebook, tests/ (pytest), then the docs site built from the executed
+## notebooks and checked page by page in headless Chromium
 test: setup
-	$(MAKE) --no-print-directory test-nbs test-py
+	$(MAKE) --no-print-directory test-nbs test-py docs docs-check
 
 # every notebook in a fresh process, two at a time, one BLAS/torch thread each (see the script for why)
 test-nbs:
@@ -24,6 +25,20 @@ test-nbs:
 
 test-py:
 	$(BIN)/python -m pytest -q tests
+
+## Chromium (Debian's package) for the browser check, when missing
+setup-docs: setup
+	@bash scripts/setup_docs.sh
+
+## the documentation site, offline, into _docs/ (Sphinx + myst-nb + furo; uses the executed notebooks of `make test`,
+## executes the others)
+docs: setup
+	$(BIN)/python scripts/build_docs.py
+
+## open every page of _docs/ in headless Chromium: missing resources, broken images, unrendered math, API sections;
+## screenshots in _screenshots/
+docs-check: setup-docs
+	$(BIN)/python scripts/check_docs.py
 
 ## notebook cells flagged `#| slow` (paper-scale runs); not part of `make test`
 test-slow: setup
@@ -47,4 +62,4 @@ readme: setup
 	$(BIN)/python scripts/make_readme.py
 
 clean:
-	rm -rf $(OUT) _docs _proc
+	rm -rf $(OUT) _docs _proc _docs_src _executed _screenshots

@@ -17,7 +17,8 @@ import torch
 __all__ = ['CONTROL', 'PERTURBATION_KEY', 'CELLTYPE_KEY', 'GUIDE_KEY', 'SAMPLE_KEY', 'GUIDE_COUNTS_KEY', 'GUIDE_TARGETS_KEY',
            'QC_KEY', 'DEFAULT_KEYS', 'KEY_ADDED', 'NO_CELLTYPE', 'CATEGORY_SEP', 'logger', 'result_keys',
            'PerturbawareInputError', 'require_controls', 'category_name', 'parse_category', 'celltype_array',
-           'resolve_device', 'progress', 'temporary_sibling', 'recover_interrupted_move', 'move_into_place']
+           'resolve_device', 'progress', 'temporary_sibling', 'recover_interrupted_move', 'move_into_place',
+           'add_methods']
 
 # %% ../nbs/00_core.ipynb #101034cb
 CONTROL = 'control'                 # the default control label (non-targeting guides)
@@ -124,3 +125,13 @@ def move_into_place(tmp, path) -> Path:
     tmp.rename(path)
     if old.exists(): shutil.rmtree(old)
     return path
+
+# %% ../nbs/00_core.ipynb #e4f46c77
+def add_methods(cls, *functions):
+    "Attach each `_name` function (or classmethod/property) to `cls` as its public method `name`."
+    for f in functions:
+        func = f.fget if isinstance(f, property) else getattr(f, '__func__', f)
+        name = func.__name__.lstrip('_')
+        func.__name__, func.__qualname__ = name, f'{cls.__name__}.{name}'
+        setattr(cls, name, f)
+    return cls

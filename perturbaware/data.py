@@ -166,10 +166,16 @@ def read_h5ad_checked(path) -> ad.AnnData:
                                      ".h5ad written by anndata/scanpy?") from None
 
 
-def read_screen(path, perturbation_key: str = 'perturbation', control: str = CONTROL,
-                celltype_key: str | None = 'celltype', guide_key: str | None = 'guide_umi',
-                guide_counts=None, guide_target_map: dict | None = None, sample_key: str | None = None,
-                layer: str | None = None) -> ad.AnnData:
+def read_screen(path,                                     # an h5ad file (scPerturb style), or an AnnData (copied)
+                perturbation_key: str = 'perturbation',   # obs column: each cell's guide target label
+                control: str = CONTROL,                   # the label of control (non-targeting) cells in that column
+                celltype_key: str | None = 'celltype',    # obs column with cell types; None: all cells one type
+                guide_key: str | None = 'guide_umi',      # obs column with each cell's guide UMIs (unused with a guide table)
+                guide_counts=None,                        # cells x guides UMI table: a DataFrame, an obsm key, or obs columns
+                guide_target_map: dict | None = None,     # guide name -> target label, to sum a guide table per target
+                sample_key: str | None = None,            # obs column with each cell's mouse/sample (goes to obs['mouse'])
+                layer: str | None = None,                 # layer with the raw counts; None: layers['counts'], else .X
+               ) -> ad.AnnData:                           # the screen in the perturbaware data contract (raw counts)
     """Read a scPerturb-style h5ad (or take an AnnData) into the perturbaware contract.
 
     Labels go to `obs['perturbation']` with the control label `'control'`, cell types to `obs['celltype']`,
@@ -248,12 +254,22 @@ def category_sizes(obs: pd.DataFrame, perturbation_key: str = 'perturbation',
     return obs.groupby(keys, observed=True).size().rename('n_cells').reset_index()
 
 # %% ../nbs/01_data.ipynb #92283741
-def preprocess(adata: ad.AnnData, perturbation_key: str = 'perturbation', control: str = CONTROL,
-               celltype_key: str | None = 'celltype', guide_key: str | None = 'guide_umi',
-               min_counts: float = 6000, min_genes: int = 2700, min_cells: int = 3,
-               mito_prefixes: tuple = ('mt-', 'MT-'), min_max_mean: float = 0.4, groupby: str | None = None,
-               target_sum: float = 1e4, min_category_cells: int = 20, layer: str | None = None,
-               copy: bool = False) -> ad.AnnData | None:
+def preprocess(adata: ad.AnnData,                         # a screen with raw counts (from `read_screen`)
+               perturbation_key: str = 'perturbation',    # obs column with each cell's guide target label
+               control: str = CONTROL,                    # the control label in that column
+               celltype_key: str | None = 'celltype',     # obs column with cell types; None: all cells one type
+               guide_key: str | None = 'guide_umi',       # obs column with guide UMIs (checked, not filtered on)
+               min_counts: float = 6000,                  # keep cells with at least this many counts
+               min_genes: int = 2700,                     # keep cells with at least this many detected genes
+               min_cells: int = 3,                        # keep genes detected in at least this many kept cells
+               mito_prefixes: tuple = ('mt-', 'MT-'),     # gene-name prefixes of mitochondrial genes (removed)
+               min_max_mean: float = 0.4,                 # keep genes whose highest per-condition mean count reaches this
+               groupby: str | None = None,                # obs column defining the conditions; None: `perturbation_key`
+               target_sum: float = 1e4,                   # counts per cell after normalization, before log1p
+               min_category_cells: int = 20,              # warn about (cell type x perturbation) categories smaller than this
+               layer: str | None = None,                  # layer with the raw counts; None: layers['counts'], else .X
+               copy: bool = False,                        # return a filtered copy instead of replacing `adata`'s contents
+              ) -> ad.AnnData | None:                     # the filtered, log-normalized screen (copy=True), else None
     """Appendix 9.1: filter cells and genes, normalize to `target_sum` and log1p; raw counts go to `layers['counts']`.
 
     What each step removed is recorded in `uns['perturbaware_qc']`. Categories (cell type x perturbation) with

@@ -66,9 +66,15 @@ def tau_schedule(iteration: int, tau0: float = 0.5, tau_min: float = 0.0, delta:
     return max(tau_min, tau0 - (iteration - 1) * delta)
 
 # %% ../nbs/04_guide.ipynb #af3508a3
-def guide_prior(adata, *, perturbation_key: str = 'perturbation', control: str = CONTROL, guide_key: str = 'guide_umi',
-                celltype_key: str | None = None, lower_bound: float = -5.0,
-                key_added: str = 'perturbaware_guide_z') -> pd.DataFrame:
+def guide_prior(adata,                                    # a screen in the data contract
+                *,
+                perturbation_key: str = 'perturbation',   # obs column with each cell's guide target label
+                control: str = CONTROL,                   # the control label in that column
+                guide_key: str = 'guide_umi',             # obs column with guide UMIs (or the guide table in obsm)
+                celltype_key: str | None = None,          # rank within each cell type too; None: across cell types
+                lower_bound: float = -5.0,                # u of cells that do not carry the perturbation's guides
+                key_added: str = 'perturbaware_guide_z',  # obsm[key_added]: cells x perturbations; obs[key_added]: own target
+               ) -> pd.DataFrame:                         # u (cells x perturbations)
     "Rank-to-z guide signal $u_{c,k}$ for all cells and perturbations, written to `obsm`/`obs[key_added]`."
     labels = check_obs_key(adata, perturbation_key, 'perturbation').astype(str)
     require_controls(labels, control, perturbation_key, 'The guide prior')

@@ -95,6 +95,7 @@ class FitConfig:
     preset: str = 'default'
 
     def to_dict(self) -> dict:
+        "The whole tree as nested plain dicts: what is recorded with every result and saved with the model."
         d = {name: asdict(getattr(self, name)) for name in _SECTIONS}
         d['autoencoder']['hidden'] = list(self.autoencoder.hidden)
         return {**d, 'preset': self.preset}

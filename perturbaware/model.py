@@ -15,7 +15,7 @@ import scipy.sparse as sp
 import torch
 from scipy.special import expit
 
-from ._core import (CELLTYPE_KEY, CONTROL, GUIDE_KEY, KEY_ADDED, PERTURBATION_KEY, PerturbawareInputError,
+from ._core import (CELLTYPE_KEY, CONTROL, GUIDE_KEY, KEY_ADDED, PERTURBATION_KEY, PerturbawareInputError, add_methods,
                                 celltype_array, move_into_place, parse_category, recover_interrupted_move,
                                 result_keys, temporary_sibling)
 from .data import check_log_normalized, check_obs_key, own_target_values
@@ -34,7 +34,9 @@ class PerturbawareModel:
         self.autoencoder, self.classifiers, self.config, self.info = autoencoder, classifiers, config, info
 
     @property
-    def var_names(self) -> pd.Index: return self.autoencoder.var_names
+    def var_names(self) -> pd.Index:
+        "The genes of the model, in its order; data passed to it must hold them all."
+        return self.autoencoder.var_names
 
     @property
     def selected_genes(self) -> dict:
@@ -57,23 +59,39 @@ class PerturbawareModel:
                 f"kept {len(self.info.get('kept', []))} categories, latent dim {self.autoencoder.config.latent_dim})")
 
 # %% ../nbs/09_model.ipynb #83b4ac0d
-def _latent(self, adata, layer=None) -> np.ndarray:
+def _latent(self,
+            adata,                # cells with (at least) the model's genes, log-normalized
+            layer=None,           # layer with log-normalized values; None: .X
+           ) -> np.ndarray:       # z, cells x latent dim
     "Latent codes z (cells x latent dim) of the cells of `adata`."
     return self.autoencoder.latent(adata, layer)
 
 
-def _sample(self, adata, n: int = 1, seed: int = 0, layer=None) -> np.ndarray:
+def _sample(self,
+            adata,                # cells with (at least) the model's genes, log-normalized
+            n: int = 1,           # reconstructions per cell
+            seed: int = 0,        # seed of the draws
+            layer=None,           # layer with log-normalized values; None: .X
+           ) -> np.ndarray:       # cells x genes, or n x cells x genes for n > 1
     "Sampled log-normalized reconstructions: cells x genes, or n x cells x genes for n > 1."
     if n < 1: raise PerturbawareInputError(f'n must be at least 1, not {n}.')
     return self.autoencoder.sample(adata, n=n, seed=seed, layer=layer)
 
 
-def _median(self, adata, layer=None) -> np.ndarray:
+def _median(self,
+            adata,                # cells with (at least) the model's genes, log-normalized
+            layer=None,           # layer with log-normalized values; None: .X
+           ) -> np.ndarray:       # cells x genes
     "Deterministic reconstruction: the median of each gene's hurdle mixture (cells x genes)."
     return self.autoencoder.median(adata, layer)
 
 
-def _posterior(self, adata, *, layer=None, tau: float | None = None) -> pd.DataFrame:
+def _posterior(self,
+               adata,                     # cells with the model's genes (and guide UMIs when tau > 0)
+               *,
+               layer=None,                # layer with log-normalized values; None: .X
+               tau: float | None = None,  # weight of the guide prior; None: the fit's final tau
+              ) -> pd.DataFrame:          # p~, cells x perturbations
     """Pseudo-posteriors p~ (cells x perturbations) for the cells of `adata` from the classifiers of the last round:
     sigma(g + tau u) with the fit's final tau (0 with the paper's schedule, then no guide counts are needed).
     Perturbations screened out before the last round have no classifier there and get NaN."""
@@ -94,11 +112,12 @@ def _posterior(self, adata, *, layer=None, tau: float | None = None) -> pd.DataF
     return pd.DataFrame(expit(g.to_numpy()), index=g.index, columns=g.columns)
 
 
-PerturbawareModel.latent, PerturbawareModel.sample = _latent, _sample
-PerturbawareModel.median, PerturbawareModel.posterior = _median, _posterior
+add_methods(PerturbawareModel, _latent, _sample, _median, _posterior)
 
 # %% ../nbs/09_model.ipynb #00963892
-def _save(self, path) -> Path:
+def _save(self,
+          path,                   # folder to write (replaced if it exists)
+         ) -> Path:               # the folder
     "Write the model to the folder `path` (replaced if it exists), atomically."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +131,11 @@ def _save(self, path) -> Path:
 
 
 @classmethod
-def _load(cls, path, adata=None, device='auto') -> 'PerturbawareModel':
+def _load(cls,
+          path,                   # a folder written by `save`
+          adata=None,             # data to be used with the model: its genes are checked against the model's
+          device='auto',          # 'auto' (GPU when present), 'cpu', 'cuda', or a torch.device
+         ) -> 'PerturbawareModel':
     "Load a model written by `save`; with `adata`, check that it holds the model's genes and say what differs."
     path = recover_interrupted_move(path)
     if not (path / 'model.json').exists():
@@ -144,7 +167,7 @@ def _check_genes(self, adata) -> None:
             'identifiers and preprocessing as for the fit.')
 
 
-PerturbawareModel.save, PerturbawareModel.load, PerturbawareModel.check_genes = _save, _load, _check_genes
+add_methods(PerturbawareModel, _save, _load, _check_genes)
 
 # %% ../nbs/09_model.ipynb #b6be35db
 def _h5ad_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -164,10 +187,23 @@ def _expression(adata, layer):
     return np.ascontiguousarray(X, dtype=np.float32)
 
 
-def fit(adata, *, celltype: str | None = None, config: FitConfig | dict | None = None, checkpoint_dir=None,
-        device='auto', seed: int = 0, progress: bool = True, perturbation_key: str = PERTURBATION_KEY,
-        control: str = CONTROL, celltype_key: str | None = CELLTYPE_KEY, guide_key: str = GUIDE_KEY,
-        layer: str | None = None, key_added: str = KEY_ADDED, callback=None, copy: bool = False):
+def fit(adata,                                    # log-normalized screen (from `preprocess`) in the data contract
+        *,
+        celltype: str | None = None,              # fit only this cell type; None: all cell types at once
+        config: FitConfig | dict | None = None,   # the configuration tree; None: FitConfig() defaults
+        checkpoint_dir=None,                      # write a checkpoint per round here, and resume from the last one
+        device='auto',                            # 'auto' (GPU when present), 'cpu', 'cuda', or a torch.device
+        seed: int = 0,                            # one seed for the split, the networks and the minibatches
+        progress: bool = True,                    # show progress bars and one status line per round
+        perturbation_key: str = PERTURBATION_KEY, # obs column with each cell's guide target label
+        control: str = CONTROL,                   # the control label in that column
+        celltype_key: str | None = CELLTYPE_KEY,  # obs column with cell types; None: all cells one type
+        guide_key: str = GUIDE_KEY,               # obs column with guide UMIs (or the guide table in obsm)
+        layer: str | None = None,                 # layer with log-normalized values; None: .X
+        key_added: str = KEY_ADDED,               # prefix of every key written to `adata`
+        callback=None,                            # called as callback(state) after each round
+        copy: bool = False,                       # annotate a copy and return (model, copy) instead of writing into `adata`
+       ):                                         # the fitted PerturbawareModel (and the annotated copy)
     """Fit the perturbation-aware model (Algorithm 1) to log-normalized `adata`; returns the model
     (and, with `copy=True`, `(model, annotated copy)`)."""
     cfg = config if isinstance(config, FitConfig) else FitConfig.from_dict(config) if config is not None else FitConfig()

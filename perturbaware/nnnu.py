@@ -441,10 +441,18 @@ def screen_perturbations(result: NNNUResult, labels, celltypes=None, guide_z=Non
     return out
 
 # %% ../nbs/07_nnnu.ipynb #9d69844d
-def score_perturbations(adata, *, use_rep: str = 'X_perturbaware', perturbation_key: str = 'perturbation',
-                        control: str = CONTROL, celltype_key: str | None = 'celltype', config: NNNUConfig | None = None,
-                        seed: int = 0, device='auto', progress: bool = True,
-                        key_added: str = 'perturbaware') -> NNNUResult:
+def score_perturbations(adata,                           # a screen with a cell embedding in obsm
+                        *,
+                        use_rep: str = 'X_perturbaware',  # obsm key of the embedding the classifiers read
+                        perturbation_key: str = 'perturbation',  # obs column with each cell's guide target label
+                        control: str = CONTROL,           # the control label: the negatives of every classifier
+                        celltype_key: str | None = 'celltype',   # one classifier per (cell type x perturbation); None: per perturbation
+                        config: NNNUConfig | None = None, # classifier settings; None: the paper's
+                        seed: int = 0,                    # seed of splits, initialisation and minibatches
+                        device='auto',                    # 'auto' (GPU when present), 'cpu', 'cuda', or a torch.device
+                        progress: bool = True,            # show a progress bar
+                        key_added: str = 'perturbaware',  # prefix of every key written
+                       ) -> NNNUResult:                   # logits, out-of-fold flags and the per-category table
     """nnNU classifier logits for every cell and perturbation from the embedding `obsm[use_rep]`.
 
     Writes `obsm[key_added + '_logit']` (cells x perturbations), `obs[key_added + '_logit']` (own target),

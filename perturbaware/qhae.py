@@ -83,6 +83,7 @@ class LocationScaleHead(nn.Module):
         return out[..., 0], out[..., 1], F.softplus(out[..., 2]) + 1e-3, _monotone(sb, si)
 
     def forward(self, h: torch.Tensor, genes: torch.Tensor | None = None):
+        "Zero logits (cells x genes) and the 44 quantiles location + scale x shape (cells x genes x 44)."
         zero_logit, loc, scale, shape = self.params(h, genes)
         return zero_logit, loc.unsqueeze(-1) + scale.unsqueeze(-1) * shape
 
@@ -164,7 +165,9 @@ class QHAEConfig:
     head_rank: int | None = 256        # location-scale head: low-rank factorisation of its weights (None: full)
     input_dropout: float = 0.0         # dropout on the encoder's input in training (a denoising encoder; 0 = the paper)
 
-    def to_dict(self): return {**asdict(self), 'hidden': list(self.hidden)}
+    def to_dict(self) -> dict:
+        "The settings as plain JSON-able values (saved beside the weights)."
+        return {**asdict(self), 'hidden': list(self.hidden)}
 
 
 def _mlp(sizes) -> nn.Sequential:
@@ -205,7 +208,9 @@ class QHAEModule(nn.Module):
         else: raise ValueError(f"unknown head {c.head!r}: use one of {list(HEADS)}")
         self.register_buffer('levels', torch.as_tensor(quantile_levels(c.n_levels), dtype=torch.float32))
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor: return self.encoder(x)
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        "Latent codes z of log-normalized expression x (cells x genes)."
+        return self.encoder(x)
 
     @torch.no_grad()
     def init_output(self, X: np.ndarray) -> None:

@@ -54,7 +54,9 @@ class ReportData:
     source_adata: object = field(default=None, repr=False)
 
     @property
-    def control_mask(self) -> np.ndarray: return self.labels == self.keys['control']
+    def control_mask(self) -> np.ndarray:
+        "Which validation cells are controls."
+        return self.labels == self.keys['control']
 
     def category_mask(self, category: str) -> np.ndarray:
         "The validation cells labelled with `category` ('target|celltype')."

@@ -93,9 +93,15 @@ def _sample_block(mu: np.ndarray, theta: np.ndarray, dropout: np.ndarray, seed) 
     return sp.csr_matrix(x)
 
 # %% ../nbs/02_simulate.ipynb #81839916
-def simulate_screen(scale: str = 'paper', seed: int = 0, n_genes: int | None = None,
-                    perturbations: tuple | None = None, celltypes: tuple | None = None,
-                    cells_factor: float | None = None, n_mice: int = 6, n_threads: int = 2) -> ad.AnnData:
+def simulate_screen(scale: str = 'paper',                # 'paper' (Table 1's cell numbers) or 'small' (for tests)
+                    seed: int = 0,                        # one seed makes the whole screen
+                    n_genes: int | None = None,           # genes before QC; None: 9,000
+                    perturbations: tuple | None = None,   # targets to include; None: those of `scale`
+                    celltypes: tuple | None = None,       # cell types to include; None: those of `scale`
+                    cells_factor: float | None = None,    # multiply every group's cell number; None: 1 (paper), 0.5 (small)
+                    n_mice: int = 6,                      # mice, each with its own batch shift
+                    n_threads: int = 2,                   # threads for drawing the counts
+                   ) -> ad.AnnData:                       # raw counts, guide UMIs and the ground truth in obs/uns
     """Simulate an in vivo Perturb-seq screen with raw counts and ground truth, in the perturbaware contract.
 
     `scale='paper'`: 29 targets x 4 classes (~24,000 cells x 9,000 genes). `scale='small'`: the 4 effective

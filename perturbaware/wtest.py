@@ -141,10 +141,22 @@ def _cell_values(values, adata, what: str) -> np.ndarray:
     return v
 
 
-def rank_genes_weighted(adata, weights=None, *, posterior_key: str = 'perturbaware_p', perturbation_key: str = 'perturbation',
-                        control: str = CONTROL, celltype_key: str | None = 'celltype', gamma: float = 1.0,
-                        alpha: float = 0.05, cap: int | None = 100, correction: str = 'bonferroni', perturbations=None,
-                        layer: str | None = None, key_added: str = 'perturbaware', update: bool = True) -> pd.DataFrame:
+def rank_genes_weighted(adata,                           # log-normalized screen in the data contract
+                        weights=None,                     # p~ of each cell's own target (array, or Series by cell name); None: obs[posterior_key]
+                        *,
+                        posterior_key: str = 'perturbaware_p',  # obs column read when `weights` is None
+                        perturbation_key: str = 'perturbation', # obs column with each cell's guide target label
+                        control: str = CONTROL,           # the control label (controls get weight 1)
+                        celltype_key: str | None = 'celltype',  # test against same-cell-type controls; None: all controls
+                        gamma: float = 1.0,               # weights are p~ ** gamma (sharper for gamma > 1)
+                        alpha: float = 0.05,              # family-wise (or FDR) level for selecting genes
+                        cap: int | None = 100,            # at most this many selected genes per category, smallest p first
+                        correction: str = 'bonferroni',   # 'bonferroni' (the paper) or 'fdr_bh'
+                        perturbations=None,               # test only these perturbations; None: all
+                        layer: str | None = None,         # layer with log-normalized values; None: .X
+                        key_added: str = 'perturbaware',  # prefix of every key written
+                        update: bool = True,              # merge into the existing priority (monotone union) instead of replacing it
+                       ) -> pd.DataFrame:                 # adjusted p-values, categories x genes
     """Weighted Welch tests of every gene for every (cell type x perturbation) category against same-cell-type controls.
 
     `weights`: the pseudo-posterior of each cell's own target (a Series is aligned by cell name), or None to read

@@ -1,0 +1,49 @@
+"""Run one notebook's cells as tests, exactly as `nbdev_test --path` does (cells flagged with `tst_flags` and
+`#| eval: false` are skipped), and keep the executed notebook, outputs and figures included, for the docs build.
+
+Usage: python scripts/run_notebook.py NOTEBOOK OUT_NOTEBOOK
+Exit status 1 and the traceback on stderr when a cell fails (the executed notebook is then not written)."""
+import os, sys
+from pathlib import Path
+
+from execnb.nbio import read_nb, write_nb
+from execnb.shell import CaptureShell
+from fastcore.xtras import working_directory
+from nbdev.config import get_config
+from nbdev.process import NBProcessor
+from nbdev.frontmatter import FrontmatterProc
+
+
+def skip_cell(cell, flags):
+    "nbdev_test's rule: markdown, `nbdev_export()` calls, `#| eval: false` and flagged cells are not run."
+    if cell.cell_type != 'code' or 'nbdev_export' + '(' in cell.source: return True
+    directives = getattr(cell, 'directives_', {}) or {}
+    if directives.get('eval:', [''])[0].lower() == 'false': return True
+    return bool(flags & directives.keys())
+
+
+def run(nb_path: Path, out_path: Path) -> bool:
+    os.environ['IN_TEST'] = '1'
+    flags = set(get_config().tst_flags.split())
+    nb = NBProcessor(nb_path, procs=FrontmatterProc, process=True).nb
+    shell = CaptureShell(nb_path)
+    try:
+        with working_directory(nb_path.parent):
+            shell.run_all(nb, exc_stop=True, preproc=lambda c: skip_cell(c, flags))
+    except Exception:
+        sys.stderr.write(shell.prettytb(fname=nb_path) + '\n')
+        return False
+    # keep the notebook as written (nbdev's parser strips the `#|` lines from the cells it runs), with the outputs
+    executed, nb = nb, read_nb(nb_path)
+    assert len(executed.cells) == len(nb.cells), 'nbdev dropped or added cells while running the notebook'
+    for cell, ran in zip(nb.cells, executed.cells):
+        if cell.cell_type == 'code': cell['outputs'], cell['execution_count'] = ran.get('outputs', []), ran.get('execution_count')
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name('.' + out_path.name + '.tmp')
+    write_nb(nb, tmp)
+    os.replace(tmp, out_path)                  # a killed run never leaves a notebook that looks complete
+    return True
+
+
+if __name__ == '__main__':
+    sys.exit(0 if run(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()) else 1)
