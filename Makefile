@@ -51,6 +51,7 @@ bench: setup
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_nnnu.py
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_qhae.py
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_fit.py
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_generalisation.py
 
 ## regenerate the library from the notebooks and README.md from nbs/index.ipynb
 export: setup

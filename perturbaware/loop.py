@@ -74,6 +74,8 @@ class LoopConfig:
     oversample_rounds: int = 0         # oversample only in the first this many rounds (0: every round, the paper)
     calibration: str = 'classifier'    # calibration target on sigma(g) ('classifier') or on p~ ('posterior')
     val_fraction: float = 0.2          # validation share of every category, fixed for the whole fit
+    stop_fraction: float = 0.1         # with autoencoder.patience: share of the training cells the autoencoder does
+                                       # not train on and watches for early stopping (the validation cells stay unseen)
     diagnostics: bool = True           # per round: latent MMD / l2 on validation cells (Appendix 9.3) and, on
                                        # simulated screens, ground-truth metrics and probes
 
@@ -142,6 +144,9 @@ class FitConfig:
                  ('autoencoder.lr', a.lr > 0, '> 0'), ('autoencoder.batch_size', a.batch_size >= 1, '>= 1'),
                  ('autoencoder.latent_dim', a.latent_dim >= 1, '>= 1'),
                  ('autoencoder.input_dropout', 0 <= a.input_dropout < 1, 'in [0, 1)'),
+                 ('autoencoder.patience', a.patience is None or a.patience >= 1, '>= 1 or None'),
+                 ('autoencoder.eval_every', a.eval_every is None or a.eval_every >= 1, '>= 1 or None'),
+                 ('loop.stop_fraction', 0 < L.stop_fraction < 1, 'in (0, 1)'),
                  ('classifier.steps', c.steps >= 1, '>= 1'), ('classifier.lr', c.lr > 0, '> 0'),
                  ('tests.alpha', 0 < self.tests.alpha <= 1, 'in (0, 1]')]
         choices = [('classifier.prevalence', c.prevalence, PREVALENCE_RULES),
@@ -312,7 +317,13 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
                           logits=pd.DataFrame(np.nan, index=index, columns=perts),
                           oof=pd.DataFrame(False, index=index, columns=perts))
         ae = ae or QuantileHurdleAE(config=cfg.autoencoder, seed=seed, device=device, var_names=var_names)
-    X_train, X_val = X[train], X[val_mask]
+    # the autoencoder's own cells: with early stopping, a fixed share of the training cells is set aside for it to
+    # watch, so that no choice of the fit (not even when to stop) looks at the validation cells
+    ae_rows = train.copy()
+    if cfg.autoencoder.patience is not None:
+        pool = np.flatnonzero(train)
+        ae_rows[np.random.default_rng([seed, 7]).choice(pool, max(1, int(L.stop_fraction * len(pool))), replace=False)] = False
+    X_fit, X_watch = X[ae_rows], X[train & ~ae_rows] if cfg.autoencoder.patience is not None else X[val_mask]
     control_offset = 0.0
 
     for t in range(state.round + 1, L.max_iterations + 1):
@@ -341,7 +352,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
                                        control if L.oversample_controls else None)
         t1 = time.perf_counter()
         ae.train(None, steps=L.warm_steps if t == 1 else L.steps_per_round, priority=state.priority, eta=eta,
-                 cell_weights=w_cells[train], progress=progress, X=X_train, X_val=X_val)
+                 cell_weights=w_cells[ae_rows], progress=progress, X=X_fit, X_val=X_watch)
         Z = ae.latent(None, X=X)
         times['autoencoder'] = time.perf_counter() - t1
         # 4) classifiers on the categories still in play
@@ -370,7 +381,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         ae_h = ae.history[-1]
         rec = dict(round=t, eta=eta, tau=tau, n_tested=len(cats), n_kept=len(state.kept), n_boosted=len(boosted),
                    n_selected=int(state.priority.sum()), ae_loss_train=ae_h.get('train_loss', np.nan),
-                   ae_loss_val=ae_h.get('val_loss', np.nan), seconds_tests=times['tests'],
+                   ae_loss_val=ae_h.get('val_loss', np.nan), ae_steps=ae_h['steps'], seconds_tests=times['tests'],
                    seconds_autoencoder=times['autoencoder'], seconds_classifiers=times['classifiers'],
                    seconds=time.perf_counter() - t0)
         sep = latent_separation(Z, labels, val_mask, celltypes=cts, control=control, seed=seed) if L.diagnostics else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from copy import deepcopy
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -164,6 +165,10 @@ class QHAEConfig:
     genes_per_step: int | None = None  # gene sampling (unbiased, for very many genes); None = every gene every step
     head_rank: int | None = 256        # location-scale head: low-rank factorisation of its weights (None: full)
     input_dropout: float = 0.0         # dropout on the encoder's input in training (a denoising encoder; 0 = the paper)
+    patience: int | None = None        # early stopping: stop after this many evaluations without a better held-out
+                                       # loss and keep the best weights (None: train every step, as the paper)
+    eval_every: int | None = None      # steps between held-out evaluations (the train/validation curve); None: at
+                                       # the end of each train() call only, or every 50 steps with `patience`
 
     def to_dict(self) -> dict:
         "The settings as plain JSON-able values (saved beside the weights)."
@@ -324,11 +329,22 @@ class QuantileHurdleAE:
         sub = adata if adata.var_names.equals(self.var_names) else adata[:, self.var_names]
         return _expression(sub, layer)
 
-    def train(self, adata, steps: int = 500, priority=None, eta: float = 1.0, cell_weights=None, layer=None,
-              progress: bool = True, X: np.ndarray | None = None, X_val: np.ndarray | None = None) -> 'QuantileHurdleAE':
-        """Continue training for `steps` minibatch steps with gene weights w = 1 + (eta - 1) * priority
-        and optional per-cell sampling weights. With `X_val` (held-out cells), the history records the weighted
-        loss on them and on as many training cells, so over-fitting shows as a growing gap."""
+    def train(self,
+              adata,                                # cells to train on (log-normalized); None with `X`
+              steps: int = 500,                     # minibatch steps (at most, with early stopping)
+              priority=None,                        # gene priorities in [0, 1]; None: all 0 (unweighted)
+              eta: float = 1.0,                     # gene weights w = 1 + (eta - 1) * priority (Eq. 5)
+              cell_weights=None,                    # per-cell sampling weights (oversampling); None: uniform
+              layer=None,                           # layer with log-normalized values; None: .X
+              progress: bool = True,                # show a progress bar
+              X: np.ndarray | None = None,          # the training matrix itself, instead of `adata`
+              X_val: np.ndarray | None = None,      # held-out cells: the train/validation curve and early stopping
+             ) -> 'QuantileHurdleAE':
+        """Continue training with gene weights w = 1 + (eta - 1) * priority and optional per-cell sampling weights.
+        With `X_val`, the weighted loss on the held-out cells and on as many training cells is recorded every
+        `config.eval_every` steps (`val_curve` in the history: over-fitting shows as a growing gap), and with
+        `config.patience` training stops once the held-out loss has not improved for that many evaluations and
+        the best weights are restored."""
         X = self._matrix(adata, layer) if X is None else X
         if len(X) == 0: raise PerturbawareInputError('No cells to train on (0 rows).')
         Xt = torch.as_tensor(X, device=self.device)
@@ -347,6 +363,11 @@ class QuantileHurdleAE:
         w_cpu = torch.as_tensor(w, dtype=torch.float32)   # gene sampling draws on the CPU generator
         self.module.train()
         t0, losses = time.perf_counter(), []
+        watch = X_val is not None and len(X_val) > 0
+        if watch:   # a fixed draw of training cells, as many as held out, for the training side of the curve
+            X_fit = X[np.sort(np.random.default_rng(self.steps_done).choice(len(X), min(len(X), len(X_val)), replace=False))]
+        curve, best, best_state, stale, taken = [], np.inf, None, 0, steps
+        every = c.eval_every or (50 if c.patience is not None else steps)
         for step in _progress(range(steps), steps, 'QHAE', progress):
             if p_cells is None: rows = torch.randint(0, len(X), (c.batch_size,), generator=self.generator)
             else: rows = torch.multinomial(p_cells, c.batch_size, replacement=True, generator=self.generator)
@@ -364,14 +385,24 @@ class QuantileHurdleAE:
             terms['total'].backward()
             self.optimizer.step()
             losses.append(terms['total'].item())
-        self.steps_done += steps
-        rec = dict(steps=steps, steps_done=self.steps_done, eta=float(eta), n_priority=int(np.sum(np.asarray(w) > 1)),
+            if watch and ((step + 1) % every == 0 or step + 1 == steps):
+                val = self.evaluate_loss(X_val, priority, eta)
+                curve.append((self.steps_done + step + 1, self.evaluate_loss(X_fit, priority, eta), val))
+                if val < best:
+                    best, stale = val, 0
+                    if c.patience is not None: best_state = deepcopy(self.module.state_dict())
+                else: stale += 1
+                if c.patience is not None and stale >= c.patience:
+                    taken = step + 1; break
+        restored = best_state is not None and curve[-1][2] > best
+        if restored: self.module.load_state_dict(best_state)      # keep the weights that generalised best
+        self.steps_done += taken
+        rec = dict(steps=taken, steps_done=self.steps_done, eta=float(eta), n_priority=int(np.sum(np.asarray(w) > 1)),
                    loss_first=float(np.mean(losses[:10])) if losses else np.nan,
                    loss_last=float(np.mean(losses[-10:])) if losses else np.nan, seconds=time.perf_counter() - t0)
-        if X_val is not None and len(X_val):
-            sub = np.random.default_rng(self.steps_done).choice(len(X), min(len(X), len(X_val)), replace=False)
-            rec['train_loss'] = self.evaluate_loss(X[np.sort(sub)], priority, eta)
-            rec['val_loss'] = self.evaluate_loss(X_val, priority, eta)
+        if watch:
+            rec.update(train_loss=curve[-1][1], val_loss=best if restored else curve[-1][2], val_curve=curve,
+                       stopped_early=taken < steps, best_step=min(curve, key=lambda r: r[2])[0])
         self.history.append(rec)
         return self
 

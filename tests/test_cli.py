@@ -148,3 +148,21 @@ def test_report_needs_a_fitted_file(screen, fitted, tmp_path):
     assert out.returncode == 2 and out.stderr.count('\n') == 1 and 'Traceback' not in out.stderr
     assert 'reads the AnnData that fit annotated' in out.stderr or 'lacks' in out.stderr
     assert not (tmp_path / 'rep').exists()
+
+
+@pytest.mark.parametrize('damage, message', [
+    ('truncate', 'incomplete or damaged'),          # a copy cut short (e.g. a full disk)
+    ('no_json', 'model.json missing'),              # not a model folder
+    ('missing', 'model.json missing')])             # no folder at all
+def test_report_with_a_damaged_model_one_line(fitted, tmp_path, damage, message):
+    import shutil
+    model = tmp_path / 'model'
+    if damage != 'missing': shutil.copytree(fitted / 'model', model)
+    if damage == 'truncate':
+        weights = next(p for p in sorted(model.rglob('*.pt')))
+        weights.write_bytes(weights.read_bytes()[:100])
+    if damage == 'no_json': (model / 'model.json').unlink()
+    out = run('report', fitted / 'res.h5ad', '--model-dir', model, '-o', tmp_path / 'rep')
+    assert out.returncode == 2 and out.stderr.count('\n') == 1 and 'Traceback' not in out.stderr, out.stderr
+    assert message in out.stderr, out.stderr
+    assert not (tmp_path / 'rep').exists()
