@@ -323,11 +323,13 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         ae = ae or QuantileHurdleAE(config=cfg.autoencoder, seed=seed, device=device, var_names=var_names)
     # the autoencoder's own cells: with early stopping, a fixed share of the training cells is set aside for it to
     # watch, so that no choice of the fit (not even when to stop) looks at the validation cells
-    ae_rows = train.copy()
+    watch_rows = val_mask                       # without early stopping: only the curve, on the validation cells
     if cfg.autoencoder.patience is not None:
         pool = np.flatnonzero(train)
-        ae_rows[np.random.default_rng([seed, 7]).choice(pool, max(1, int(L.stop_fraction * len(pool))), replace=False)] = False
-    X_fit, X_watch = X[ae_rows], X[train & ~ae_rows] if cfg.autoencoder.patience is not None else X[val_mask]
+        watch_rows = np.zeros(n, bool)
+        watch_rows[np.random.default_rng([seed, 7]).choice(pool, max(1, int(L.stop_fraction * len(pool))), replace=False)] = True
+    ae_rows = train & ~watch_rows
+    X_fit, X_watch = X[ae_rows], X[watch_rows]
     control_offset = 0.0
 
     for t in range(state.round + 1, L.max_iterations + 1):

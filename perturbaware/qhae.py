@@ -368,6 +368,12 @@ class QuantileHurdleAE:
             X_fit = X[np.sort(np.random.default_rng(self.steps_done).choice(len(X), min(len(X), len(X_val)), replace=False))]
         curve, best, best_state, stale, taken = [], np.inf, None, 0, steps
         every = c.eval_every or (50 if c.patience is not None else steps)
+
+        def evaluate(at: int) -> float:
+            "One point of the curve after `at` steps of this call: (total steps, training loss, held-out loss)."
+            val = self.evaluate_loss(X_val, priority, eta)
+            curve.append((self.steps_done + at, self.evaluate_loss(X_fit, priority, eta), val))
+            return val
         for step in _progress(range(steps), steps, 'QHAE', progress):
             if p_cells is None: rows = torch.randint(0, len(X), (c.batch_size,), generator=self.generator)
             else: rows = torch.multinomial(p_cells, c.batch_size, replacement=True, generator=self.generator)
@@ -386,14 +392,14 @@ class QuantileHurdleAE:
             self.optimizer.step()
             losses.append(terms['total'].item())
             if watch and ((step + 1) % every == 0 or step + 1 == steps):
-                val = self.evaluate_loss(X_val, priority, eta)
-                curve.append((self.steps_done + step + 1, self.evaluate_loss(X_fit, priority, eta), val))
+                val = evaluate(step + 1)
                 if val < best:
                     best, stale = val, 0
                     if c.patience is not None: best_state = deepcopy(self.module.state_dict())
                 else: stale += 1
                 if c.patience is not None and stale >= c.patience:
                     taken = step + 1; break
+        if watch and not curve: evaluate(0)                      # a call of 0 steps still reports both losses
         restored = best_state is not None and curve[-1][2] > best
         if restored: self.module.load_state_dict(best_state)      # keep the weights that generalised best
         self.steps_done += taken

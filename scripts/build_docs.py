@@ -50,6 +50,12 @@ def directives(cell):
     return out
 
 
+def notebook_module(nb):
+    "The module a notebook exports to (its `#| default_exp`), or None for the index and the analyses."
+    return next((d['default_exp'] for c in nb['cells'] if c['cell_type'] == 'code'
+                 for d in [directives(c)] if 'default_exp' in d), None)
+
+
 def is_show_doc(cell): return cell['cell_type'] == 'code' and src(cell).strip().startswith('show_doc(')
 
 
@@ -119,8 +125,7 @@ def with_outputs(nb, executed):
 def process(nb):
     "nbdev's documentation processing, for Sphinx: returns the notebook as its page shows it."
     cells = nb['cells']
-    module = next((d['default_exp'] for c in cells if c['cell_type'] == 'code'
-                   for d in [directives(c)] if 'default_exp' in d), None)
+    module = notebook_module(nb)
     documented = set(re.findall(r'show_doc\(\s*([\w.]+)', '\n'.join(src(c) for c in cells)))
     out = []
     for cell in cells:

@@ -8,10 +8,12 @@ _screenshots/ (the test artifact). Exit status 1 with one line per problem.
 
 Chromium is Debian's (/usr/bin/chromium, installed by scripts/setup_docs.sh), driven by Playwright's Python client
 with the flags this machine's closed network needs."""
-import argparse, functools, http.server, importlib, json, re, sys, threading
+import argparse, functools, http.server, importlib, re, threading
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+from build_docs import load, notebook_module      # the same reading of the notebooks as the build
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -31,11 +33,7 @@ def serve(site: Path):
 def pages(site: Path):
     "(page, what it must show): the index, each module page with its module, each analysis page."
     out = [('index.html', None)]
-    for nb in sorted((ROOT / 'nbs').glob('[0-9]*.ipynb')):
-        cells = json.loads(nb.read_text())['cells']
-        module = next((re.search(r'#\|\s*default_exp\s+(\S+)', ''.join(c['source'])).group(1) for c in cells
-                       if c['cell_type'] == 'code' and 'default_exp' in ''.join(c['source'])), None)
-        out.append((f'{nb.stem}.html', module))
+    out += [(f'{nb.stem}.html', notebook_module(load(nb))) for nb in sorted((ROOT / 'nbs').glob('[0-9]*.ipynb'))]
     out += [(f'analysis/{nb.stem}.html', 'figures') for nb in sorted((ROOT / 'nbs' / 'analysis').glob('*.ipynb'))]
     return out
 

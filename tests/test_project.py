@@ -77,11 +77,15 @@ def test_clean_keeps_parameters_tag(tmp_path):
 
 
 def _public_api():
-    "(module, notebook, qualified name, object) of every public function, class and public method of the library."
-    import importlib, inspect, re
+    """(module, notebook name, notebook text, qualified name, object) of every public function, class and public
+    method of the library."""
+    import importlib, inspect
+    sys.path.insert(0, str(ROOT / 'scripts'))
+    from build_docs import notebook_module
     for nb in sorted((ROOT / 'nbs').glob('[0-9]*.ipynb')):
-        text = '\n'.join(''.join(c['source']) for c in json.loads(nb.read_text())['cells'])
-        module = re.search(r'#\|\s*default_exp\s+(\S+)', text).group(1)
+        notebook = json.loads(nb.read_text())
+        text = '\n'.join(''.join(c['source']) for c in notebook['cells'])
+        module = notebook_module(notebook)
         mod = importlib.import_module(f'perturbaware.{module}')
         for name in getattr(mod, '__all__', []):
             obj = getattr(mod, name)
