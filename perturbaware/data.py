@@ -51,23 +51,31 @@ def count_matrix(adata: ad.AnnData, layer: str | None = None):
     return adata.layers['counts'] if 'counts' in adata.layers else adata.X
 
 
+def _blocks(v: np.ndarray, size: int = 1 << 24):
+    "Consecutive slices (views) of the values, so that checks of a large screen need no full-size temporary."
+    flat = v.reshape(-1)
+    for s in range(0, flat.size, size): yield flat[s:s + size]
+
+
 def check_counts(X, where: str = '.X') -> None:
     "Raise a clear error unless `X` holds finite, non-negative integer counts."
     v = _values(X)
     if v.size == 0: return
-    if not np.isfinite(v).all():
-        n = int((~np.isfinite(v)).sum())
+    n_bad = sum(int((~np.isfinite(b)).sum()) for b in _blocks(v))
+    if n_bad:
         raise PerturbawareInputError(
-            f"{where} contains {n} NaN or infinite values. Raw UMI counts must be finite: "
+            f"{where} contains {n_bad} NaN or infinite values. Raw UMI counts must be finite: "
             "remove or fix those cells/genes (e.g. adata = adata[np.isfinite(adata.X).all(1)]) before preprocessing.")
-    if (v < 0).any():
+    v_min = min(b.min() for b in _blocks(v))
+    if v_min < 0:
         raise PerturbawareInputError(
-            f"{where} contains negative values (min {v.min():.3g}); raw UMI counts cannot be negative. "
+            f"{where} contains negative values (min {v_min:.3g}); raw UMI counts cannot be negative. "
             "Scaled or centred data (sc.pp.scale) cannot be used: pass the raw counts.")
-    if not np.array_equal(v, np.round(v)):
-        looks_log = v.max() < 30
+    if not all(np.array_equal(b, np.round(b)) for b in _blocks(v)):
+        v_max = max(b.max() for b in _blocks(v))
+        looks_log = v_max < 30
         hint = (" The values look log-normalized (non-integer, max "
-                f"{v.max():.3g}): pass the raw counts, e.g. put them in layers['counts'], "
+                f"{v_max:.3g}): pass the raw counts, e.g. put them in layers['counts'], "
                 "or use preprocess(..., layer='counts')." if looks_log else
                 " Pass raw UMI counts (integers), not normalized values.")
         raise PerturbawareInputError(f"{where} does not hold integer counts.{hint}")
@@ -175,11 +183,13 @@ def read_screen(path,                                     # an h5ad file (scPert
                 guide_target_map: dict | None = None,     # guide name -> target label, to sum a guide table per target
                 sample_key: str | None = None,            # obs column with each cell's mouse/sample (goes to obs['mouse'])
                 layer: str | None = None,                 # layer with the raw counts; None: layers['counts'], else .X
+                counts_layer: bool = True,                # also copy the counts to layers['counts']; False halves the
+                                                          # memory of a large screen (`preprocess` fills that layer)
                ) -> ad.AnnData:                           # the screen in the perturbaware data contract (raw counts)
     """Read a scPerturb-style h5ad (or take an AnnData) into the perturbaware contract.
 
     Labels go to `obs['perturbation']` with the control label `'control'`, cell types to `obs['celltype']`,
-    guide abundance to `obs['guide_umi']`, raw counts to `.X` and `layers['counts']`."""
+    guide abundance to `obs['guide_umi']`, raw counts to `.X` and (unless `counts_layer=False`) `layers['counts']`."""
     adata = path.copy() if isinstance(path, ad.AnnData) else read_h5ad_checked(path)
     adata.obs_names_make_unique(); adata.var_names_make_unique()
     X = count_matrix(adata, layer)
@@ -225,26 +235,50 @@ def read_screen(path,                                     # an h5ad file (scPert
     elif guide_key is not None and guide_key in obs:
         obs['guide_umi'] = pd.to_numeric(obs[guide_key], errors='coerce').astype(float)
     adata.obs = obs
-    if layer is not None or 'counts' in adata.layers: adata.X = X.copy()
-    adata.layers['counts'] = adata.X.copy()
+    if layer is not None or 'counts' in adata.layers: adata.X = X.copy() if counts_layer else X
+    if counts_layer: adata.layers['counts'] = adata.X.copy()
+    else: adata.layers.pop('counts', None)
     adata.uns['perturbaware_input'] = dict(source=str(path) if not isinstance(path, ad.AnnData) else 'AnnData',
         perturbation_key=perturbation_key, control=control, celltype_key=celltype_key or '', guide_key=guide_key or '')
     if has_guide_table: validate_screen(adata, celltype_key=None, guide_key='guide_umi')
     return adata
 
 # %% ../nbs/01_data.ipynb #bf378060
-def _n_detected(X, axis: int) -> np.ndarray:
-    return np.asarray((X > 0).sum(axis=axis)).ravel()
+def _n_detected(X, axis: int, rows=None) -> np.ndarray:
+    """Non-zero entries per cell (axis=1) or per gene (axis=0, counting only the cells in the mask `rows` if given).
+    A sparse X is read in place: the products share its indices, so a large screen is not copied."""
+    if not sp.issparse(X):
+        return np.asarray(((X if rows is None or axis == 1 else X[rows]) > 0).sum(axis=axis)).ravel()
+    P = sp.csr_matrix(((X.data > 0).astype(np.float32), X.indices, X.indptr), shape=X.shape)
+    w = np.ones(X.shape[1], np.float32) if axis == 1 else np.ones(X.shape[0], np.float32) if rows is None else rows.astype(np.float32)
+    return np.rint(np.asarray(P @ w if axis == 1 else P.T @ w)).ravel().astype(np.int64)
 
 
-def _group_max_mean(X, groups: np.ndarray) -> np.ndarray:
-    "Per gene, the maximum over groups of the within-group mean (one sparse product, not a loop over genes)."
-    codes, uniq = pd.factorize(groups)
-    onehot = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(uniq), len(codes)))
-    sums = onehot @ X  # groups x genes
+def _group_max_mean(X, groups: np.ndarray, rows=None) -> np.ndarray:
+    """Per gene, the maximum over groups of the within-group mean over the cells in the mask `rows` (all if None):
+    one sparse product, not a loop over genes, and no copy of X."""
+    rows = np.ones(len(groups), bool) if rows is None else rows
+    codes, uniq = pd.factorize(groups[rows])
+    onehot = sp.csr_matrix((np.ones(len(codes), X.dtype), (codes, np.flatnonzero(rows))), shape=(len(uniq), len(groups)))
+    sums = onehot @ X  # groups x genes (same dtype as X, so scipy does not copy X to upcast it)
     sums = sums.toarray() if sp.issparse(sums) else np.asarray(sums)
     means = sums / np.bincount(codes)[:, None]
     return means.max(axis=0)
+
+
+def _subset(X, rows: np.ndarray, cols: np.ndarray):
+    """`X[rows][:, cols]` for boolean masks, in one pass over a CSR matrix's stored values (no intermediate block):
+    the filtered copy of a large screen is the only copy made."""
+    if not sp.issparse(X): return X[np.ix_(rows, cols)]
+    keep = np.repeat(rows, np.diff(X.indptr)) & cols[X.indices]
+    per_row = np.zeros(X.shape[0], np.int64)
+    nonempty = np.diff(X.indptr) > 0
+    per_row[nonempty] = np.add.reduceat(keep, X.indptr[:-1][nonempty], dtype=np.int64)
+    new_col = (np.cumsum(cols) - 1).astype(X.indices.dtype)
+    indices = X.indices[keep]
+    for b in _blocks(indices): b[:] = new_col[b]        # renumber the kept genes in place, block by block
+    indptr = np.concatenate([[0], np.cumsum(per_row[rows])])
+    return sp.csr_matrix((X.data[keep], indices, indptr), shape=(int(rows.sum()), int(cols.sum())))
 
 
 def category_sizes(obs: pd.DataFrame, perturbation_key: str = 'perturbation',
@@ -299,26 +333,40 @@ def preprocess(adata: ad.AnnData,                         # a screen with raw co
         raise PerturbawareInputError(
             f"No cell passes the QC thresholds (min_counts={min_counts}, min_genes={min_genes}); the median cell has "
             f"{np.median(totals):.0f} counts and {np.median(ngenes):.0f} genes. Lower the thresholds for this data set.")
-    Xc = X[keep_cells]
-    record(f'genes: detected in >= {min_cells} cells', keep_cells, keep_genes & (_n_detected(Xc, 0) >= min_cells))
+    record(f'genes: detected in >= {min_cells} cells', keep_cells,
+           keep_genes & (_n_detected(X, 0, rows=keep_cells) >= min_cells))
     names = adata.var_names.astype(str)
     is_mito = np.zeros(adata.n_vars, bool)
     for p in mito_prefixes: is_mito |= names.str.startswith(p)
     record('genes: not mitochondrial', keep_cells, keep_genes & ~is_mito)
-    groups = adata.obs[groupby or perturbation_key].astype(str).to_numpy()[keep_cells]
-    max_mean = _group_max_mean(Xc, groups)
+    groups = adata.obs[groupby or perturbation_key].astype(str).to_numpy()
+    max_mean = _group_max_mean(X, groups, rows=keep_cells)
     record(f'genes: max per-condition mean (raw counts) >= {min_max_mean:g}', keep_cells, keep_genes & (max_mean >= min_max_mean))
     if not keep_genes.any():
         raise PerturbawareInputError("No gene passes the gene filters; lower min_cells or min_max_mean.")
 
-    out = adata[keep_cells, keep_genes].copy()
-    counts = X[keep_cells][:, keep_genes]
-    out.layers['counts'] = counts.copy()
+    # everything but the expression matrices is subset by anndata; the counts are subset once, in one pass
+    count_layer = layer or ('counts' if 'counts' in adata.layers else None)
+    shell = ad.AnnData(obs=adata.obs, var=adata.var, uns=adata.uns, obsm=dict(adata.obsm), varm=dict(adata.varm),
+                       obsp=dict(adata.obsp), varp=dict(adata.varp),
+                       layers={k: v for k, v in adata.layers.items() if k != count_layer})
+    out = shell[keep_cells, keep_genes].copy()
+    counts = _subset(X, keep_cells, keep_genes)
+    del X, shell
+    if not copy:   # in place: nothing can fail from here on, so let the input's matrices go before normalizing
+        adata.X = None
+        if count_layer: del adata.layers[count_layer]
     lib = np.asarray(counts.sum(axis=1)).ravel()
     scale = (target_sum / np.maximum(lib, 1)).astype(np.float32)
-    norm = sp.diags(scale) @ counts if sp.issparse(counts) else counts * scale[:, None]
-    if sp.issparse(norm): norm = sp.csr_matrix(norm); norm.data = np.log1p(norm.data)
-    else: norm = np.log1p(norm)
+    if sp.issparse(counts):   # normalize the stored values only (zeros stay zeros under log1p), in blocks of cells
+        data, ptr = counts.data.copy(), counts.indptr
+        for r in range(0, counts.shape[0], 8192):
+            a, b = ptr[r], ptr[min(r + 8192, counts.shape[0])]
+            data[a:b] *= np.repeat(scale[r:r + 8192], np.diff(ptr[r:r + 8193]))
+            np.log1p(data[a:b], out=data[a:b])
+        norm = sp.csr_matrix((data, counts.indices.copy(), counts.indptr.copy()), shape=counts.shape)
+    else: norm = np.log1p(counts * scale[:, None])
+    out.layers['counts'] = counts
     out.X = norm
     out.obs['n_counts'] = lib
     out.obs['n_genes'] = _n_detected(counts, 1)

@@ -291,7 +291,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
              callback=None, truth: dict | None = None, control: str = CONTROL, ae: QuantileHurdleAE | None = None):
     """Algorithm 1 on arrays. Returns `(autoencoder, state, val_mask)`.
 
-    X: cells x genes, log-normalized, dense float32. guide_z: cells x perturbations guide signal u (controls at the
+    X: cells x genes, log-normalized (dense, or sparse: only minibatches are densified). guide_z: cells x perturbations guide signal u (controls at the
     lower bound). `callback(state)` is called after every round (and after its checkpoint)."""
     cfg = (config or FitConfig()).validate()
     L = cfg.loop
@@ -329,7 +329,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         watch_rows = np.zeros(n, bool)
         watch_rows[np.random.default_rng([seed, 7]).choice(pool, max(1, int(L.stop_fraction * len(pool))), replace=False)] = True
     ae_rows = train & ~watch_rows
-    X_fit, X_watch = X[ae_rows], X[watch_rows]
+    X_watch = X[watch_rows]   # the autoencoder trains on the rows ae_rows of X itself: no copy of a large screen
     control_offset = 0.0
 
     for t in range(state.round + 1, L.max_iterations + 1):
@@ -358,7 +358,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
                                        control if L.oversample_controls else None)
         t1 = time.perf_counter()
         ae.train(None, steps=L.warm_steps if t == 1 else L.steps_per_round, priority=state.priority, eta=eta,
-                 cell_weights=w_cells[ae_rows], progress=progress, X=X_fit, X_val=X_watch)
+                 cell_weights=w_cells[ae_rows], progress=progress, X=X, rows=ae_rows, X_val=X_watch)
         Z = ae.latent(None, X=X)
         times['autoencoder'] = time.perf_counter() - t1
         # 4) classifiers on the categories still in play

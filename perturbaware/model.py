@@ -10,19 +10,19 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import anndata as ad
 import pandas as pd
-import scipy.sparse as sp
 import torch
 from scipy.special import expit
 
 from ._core import (CELLTYPE_KEY, CONTROL, GUIDE_KEY, KEY_ADDED, PERTURBATION_KEY, PerturbawareInputError, add_methods,
                                 celltype_array, move_into_place, parse_category, recover_interrupted_move,
                                 result_keys, temporary_sibling)
-from .data import check_log_normalized, check_obs_key, own_target_values
+from .data import check_obs_key, own_target_values
 from .guide import guide_prior
 from .loop import FitConfig, run_loop
 from .nnnu import predict_logits
-from .qhae import QuantileHurdleAE, feature_weights
+from .qhae import QuantileHurdleAE, expression_matrix, feature_weights
 
 # %% auto #0
 __all__ = ['PerturbawareModel', 'fit']
@@ -180,13 +180,6 @@ def _h5ad_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _expression(adata, layer):
-    X = adata.layers[layer] if layer else adata.X
-    check_log_normalized(X, 'fit')
-    X = X.toarray() if sp.issparse(X) else np.asarray(X)
-    return np.ascontiguousarray(X, dtype=np.float32)
-
-
 def fit(adata,                                    # log-normalized screen (from `preprocess`) in the data contract
         *,
         celltype: str | None = None,              # fit only this cell type; None: all cell types at once
@@ -221,8 +214,14 @@ def fit(adata,                                    # log-normalized screen (from 
             raise PerturbawareInputError(f'No cells of cell type {celltype!r} in obs[{celltype_key!r}]; it holds '
                                          f'{sorted(set(cts_all))}. Pass one of those, or celltype=None for all.')
         in_fit = (cts_all == celltype).to_numpy()
-    sub = adata[in_fit].copy() if not in_fit.all() else adata.copy()
-    X = _expression(sub, layer)
+    if layer is not None and layer not in adata.layers:
+        raise PerturbawareInputError(f'layers has no {layer!r} (it holds {list(adata.layers) or "nothing"}); pass one '
+                                     'of those, or layer=None for .X.')
+    # the fitted cells with only what the fit reads (not every layer: a large screen is not copied whole)
+    sub = ad.AnnData(X=adata.layers[layer] if layer else adata.X, obs=adata.obs.copy(), var=adata.var,
+                     obsm=dict(adata.obsm), uns=adata.uns)
+    if not in_fit.all(): sub = sub[in_fit].copy()
+    X = expression_matrix(sub, None, 'fit')   # a sparse screen stays sparse
     labels = labels_all.to_numpy()[in_fit]
     cts = sub.obs[celltype_key].astype(str).to_numpy() if celltype_key else None
     if cts is not None:

@@ -220,11 +220,14 @@ def train_classifiers(Z: torch.Tensor, train_u, train_n, val_u, val_n, alphas, c
     return model.eval()
 
 
-def predict_classifiers(model: GroupedMLP, Z: torch.Tensor, rows) -> np.ndarray:
-    "Logits (C, J, len) of every classifier of group c on the cells rows[c] (padded; see the rows' lengths)."
+def predict_classifiers(model: GroupedMLP, Z: torch.Tensor, rows, chunk: int = 2048) -> np.ndarray:
+    """Logits (C, J, len) of every classifier of group c on the cells rows[c] (padded; see the rows' lengths).
+    Scored `chunk` cells at a time: the hidden activations of C x J classifiers on a whole cell type would take
+    gigabytes on a large screen."""
     pools = _Pools(rows, Z.device)
     with torch.no_grad():
-        return model(Z[pools.idx]).permute(0, 2, 1).cpu().numpy()
+        return np.concatenate([model(Z[pools.idx[:, s:s + chunk]]).permute(0, 2, 1).cpu().numpy()
+                               for s in range(0, pools.idx.shape[1], chunk)], axis=2)
 
 # %% ../nbs/07_nnnu.ipynb #c3f621bf
 @dataclass

@@ -25,7 +25,8 @@ from ._core import progress as _progress, resolve_device
 # %% auto #0
 __all__ = ['HEADS', 'quantile_levels', 'DenseQuantileHead', 'LocationScaleHead', 'pinball', 'location_scale_pinball',
            'feature_weights', 'qhae_loss', 'sample_genes', 'QHAEConfig', 'marginal_quantiles', 'QHAEModule',
-           'interpolate_quantiles', 'sample_hurdle', 'median_hurdle', 'QuantileHurdleAE']
+           'interpolate_quantiles', 'sample_hurdle', 'median_hurdle', 'as_float32', 'dense_rows', 'expression_matrix',
+           'QuantileHurdleAE']
 
 # %% ../nbs/06_qhae.ipynb #10b23414
 def quantile_levels(n: int = 44) -> np.ndarray:
@@ -187,15 +188,22 @@ def _inv_softplus(x: np.ndarray) -> np.ndarray:
     return x + np.log(-np.expm1(-x))
 
 
-def marginal_quantiles(X: np.ndarray, levels: np.ndarray):
-    "Per gene: the fraction of non-zero values and the quantiles (genes x levels) of the non-zero values."
-    nz = X > 0
-    frac = nz.mean(0)
-    Xn = np.where(nz, X, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning)   # genes without non-zero values
-        q = np.nanquantile(Xn, levels, axis=0).T
-    return frac, np.nan_to_num(q, nan=0.0)
+def marginal_quantiles(X, levels: np.ndarray, rows=None, block: int = 1000):
+    """Per gene: the fraction of non-zero values and the quantiles (genes x levels) of the non-zero values, over the
+    cells `rows` (indices; None: all). Read gene by gene from the non-zeros of column-compressed blocks of `block`
+    genes, so a large sparse X is never densified nor copied whole (and a dense one gives exactly the same numbers)."""
+    n_genes = X.shape[1]
+    n_cells = X.shape[0] if rows is None else len(rows)
+    frac, q = np.zeros(n_genes), np.zeros((n_genes, len(levels)))
+    for g0 in range(0, n_genes, block):
+        part = X[:, g0:g0 + block]
+        C = sp.csc_matrix(part if rows is None else part[rows])
+        for j in range(C.shape[1]):
+            v = C.data[C.indptr[j]:C.indptr[j + 1]]
+            v = v[v > 0]
+            frac[g0 + j] = len(v) / n_cells
+            if len(v): q[g0 + j] = np.quantile(v, levels)
+    return frac, q
 
 
 class QHAEModule(nn.Module):
@@ -218,7 +226,7 @@ class QHAEModule(nn.Module):
         return self.encoder(x)
 
     @torch.no_grad()
-    def init_output(self, X: np.ndarray) -> None:
+    def init_output(self, X: np.ndarray, rows=None) -> None:
         """Start the output biases at each gene's observed marginal: its non-zero fraction and the quantiles of its
         non-zero values (MSE head: its mean). The weights stay small and random, so training begins from the
         marginals and spends its steps on how cells differ, not on where each gene lies."""
@@ -226,8 +234,8 @@ class QHAEModule(nn.Module):
         dev, f32 = self.levels.device, torch.float32
         t = lambda a: torch.as_tensor(np.asarray(a), dtype=f32, device=dev)
         if self.config.head == 'mse':
-            self.head.bias.copy_(t(X.mean(0))); return
-        frac, q = marginal_quantiles(X, levels)
+            self.head.bias.copy_(t(np.asarray((X if rows is None else X[rows]).mean(0)).ravel())); return
+        frac, q = marginal_quantiles(X, levels, rows)
         logit = np.log(np.clip(frac, 1e-3, 1 - 1e-3) / (1 - np.clip(frac, 1e-3, 1 - 1e-3)))
         if self.config.head == 'dense':
             b = self.head.linear.bias.view(self.config.n_genes, -1)
@@ -292,15 +300,24 @@ def median_hurdle(zero_logit, q, levels) -> torch.Tensor:
     return torch.where(theta > 0.5, interpolate_quantiles(q, levels, level).clamp(min=0), torch.zeros_like(theta))
 
 # %% ../nbs/06_qhae.ipynb #44a47204
-def _dense_float(X) -> np.ndarray:
-    return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
+def as_float32(X):
+    """X as float32: a sparse matrix stays sparse (CSR, for fast row slices), anything else becomes a dense array.
+    Screens too large to hold densely stay sparse; the autoencoder densifies one minibatch at a time."""
+    if sp.issparse(X): return sp.csr_matrix(X, dtype=np.float32)
+    return np.ascontiguousarray(X, dtype=np.float32)
 
 
-def _expression(adata, layer=None) -> np.ndarray:
-    "Log-normalized expression as a dense float32 array, refusing raw counts."
+def dense_rows(X, rows=None) -> np.ndarray:
+    "Rows of X (all of them with `rows=None`; an index array or a slice) as a dense float32 array."
+    block = X if rows is None else X[rows]
+    return np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float32)
+
+
+def expression_matrix(adata, layer=None, what: str = 'the autoencoder'):
+    "Log-normalized expression as float32 (sparse stays sparse), refusing raw counts and NaN."
     X = adata.layers[layer] if layer else adata.X
-    check_log_normalized(X, 'the autoencoder')
-    return _dense_float(X)
+    check_log_normalized(X, what)
+    return as_float32(X)
 
 
 class QuantileHurdleAE:
@@ -327,7 +344,7 @@ class QuantileHurdleAE:
             raise PerturbawareInputError(f'{len(missing)} genes of the model are missing from the data (e.g. '
                                          f'{list(missing[:3])}); subset or reorder the AnnData to the model genes.')
         sub = adata if adata.var_names.equals(self.var_names) else adata[:, self.var_names]
-        return _expression(sub, layer)
+        return expression_matrix(sub, layer)
 
     def train(self,
               adata,                                # cells to train on (log-normalized); None with `X`
@@ -338,6 +355,7 @@ class QuantileHurdleAE:
               layer=None,                           # layer with log-normalized values; None: .X
               progress: bool = True,                # show a progress bar
               X: np.ndarray | None = None,          # the training matrix itself, instead of `adata`
+              rows=None,                            # train on these rows of X only (indices or a mask; no copy)
               X_val: np.ndarray | None = None,      # held-out cells: the train/validation curve and early stopping
              ) -> 'QuantileHurdleAE':
         """Continue training with gene weights w = 1 + (eta - 1) * priority and optional per-cell sampling weights.
@@ -345,27 +363,33 @@ class QuantileHurdleAE:
         `config.eval_every` steps (`val_curve` in the history: over-fitting shows as a growing gap), and with
         `config.patience` training stops once the held-out loss has not improved for that many evaluations and
         the best weights are restored."""
-        X = self._matrix(adata, layer) if X is None else X
-        if len(X) == 0: raise PerturbawareInputError('No cells to train on (0 rows).')
-        Xt = torch.as_tensor(X, device=self.device)
+        X = self._matrix(adata, layer) if X is None else as_float32(X)
+        fit_rows = np.arange(X.shape[0]) if rows is None else np.asarray(rows)
+        if fit_rows.dtype == bool: fit_rows = np.flatnonzero(fit_rows)
+        n_fit = len(fit_rows)
+        if n_fit == 0: raise PerturbawareInputError('No cells to train on (0 rows).')
+        # a dense matrix moves to the device once; a sparse one stays where it is and each minibatch is densified
+        Xt = None if sp.issparse(X) else torch.as_tensor(X, device=self.device)
         c = self.config
-        if self.steps_done == 0: self.module.init_output(X)   # the first call starts from the observed marginals
+        if self.steps_done == 0:   # the first call starts from the observed marginals
+            self.module.init_output(X, None if rows is None else fit_rows)
         w = feature_weights(np.zeros(c.n_genes) if priority is None else priority, eta)
         if len(w) != c.n_genes: raise PerturbawareInputError(f'{len(w)} gene priorities for {c.n_genes} genes.')
         wt = torch.as_tensor(w, dtype=torch.float32, device=self.device)
         p_cells = None
         if cell_weights is not None:
             cw = np.asarray(cell_weights, float)
-            if cw.shape != (len(X),) or not np.isfinite(cw).all() or (cw < 0).any() or cw.sum() <= 0:
-                raise PerturbawareInputError(f'cell_weights must be {len(X)} finite non-negative numbers (one per '
+            if cw.shape != (n_fit,) or not np.isfinite(cw).all() or (cw < 0).any() or cw.sum() <= 0:
+                raise PerturbawareInputError(f'cell_weights must be {n_fit} finite non-negative numbers (one per '
                                              f'cell), not {cw.shape[0] if cw.ndim else cw} values.')
             p_cells = torch.as_tensor(cw / cw.sum())
         w_cpu = torch.as_tensor(w, dtype=torch.float32)   # gene sampling draws on the CPU generator
         self.module.train()
         t0, losses = time.perf_counter(), []
-        watch = X_val is not None and len(X_val) > 0
+        watch = X_val is not None and X_val.shape[0] > 0
         if watch:   # a fixed draw of training cells, as many as held out, for the training side of the curve
-            X_fit = X[np.sort(np.random.default_rng(self.steps_done).choice(len(X), min(len(X), len(X_val)), replace=False))]
+            X_val = as_float32(X_val)
+            X_fit = X[fit_rows[np.sort(np.random.default_rng(self.steps_done).choice(n_fit, min(n_fit, X_val.shape[0]), replace=False))]]
         curve, best, best_state, stale, taken = [], np.inf, None, 0, steps
         every = c.eval_every or (50 if c.patience is not None else steps)
 
@@ -375,9 +399,11 @@ class QuantileHurdleAE:
             curve.append((self.steps_done + at, self.evaluate_loss(X_fit, priority, eta), val))
             return val
         for step in _progress(range(steps), steps, 'QHAE', progress):
-            if p_cells is None: rows = torch.randint(0, len(X), (c.batch_size,), generator=self.generator)
-            else: rows = torch.multinomial(p_cells, c.batch_size, replacement=True, generator=self.generator)
-            xb = Xt[rows.to(self.device)]
+            if p_cells is None: pos = torch.randint(0, n_fit, (c.batch_size,), generator=self.generator)
+            else: pos = torch.multinomial(p_cells, c.batch_size, replacement=True, generator=self.generator)
+            batch = fit_rows[pos.numpy()]
+            xb = (Xt[torch.as_tensor(batch, device=self.device)] if Xt is not None
+                  else torch.as_tensor(dense_rows(X, batch), device=self.device))
             # the input-dropout mask comes from the model's own generator (saved with it), so a resumed fit
             # draws exactly what an uninterrupted one would
             keep = ((torch.rand(xb.shape, generator=self.generator) >= c.input_dropout).to(self.device, torch.float32)
@@ -418,18 +444,19 @@ class QuantileHurdleAE:
         self.module.eval()
         w = torch.as_tensor(feature_weights(np.zeros(self.config.n_genes) if priority is None else priority, eta),
                             dtype=torch.float32, device=self.device)
-        tot = 0.0
-        for i in range(0, len(X), batch):
-            xb = torch.as_tensor(X[i:i + batch], device=self.device)
+        tot, n = 0.0, X.shape[0]
+        for i in range(0, n, batch):
+            xb = torch.as_tensor(dense_rows(X, slice(i, i + batch)), device=self.device)
             tot += self.module.loss(xb, weights=w)['total'].item() * len(xb)
         self.module.train()
-        return tot / len(X)
+        return tot / n
 
     @torch.no_grad()
     def _batches(self, adata, fn, layer=None, batch: int = 2048, X=None):
-        X = self._matrix(adata, layer) if X is None else X
+        X = self._matrix(adata, layer) if X is None else as_float32(X)
         self.module.eval()
-        out = [fn(torch.as_tensor(X[i:i + batch], device=self.device)) for i in range(0, len(X), batch)]
+        out = [fn(torch.as_tensor(dense_rows(X, slice(i, i + batch)), device=self.device))
+               for i in range(0, X.shape[0], batch)]
         return torch.cat(out).cpu().numpy()
 
     def latent(self, adata, layer=None, X=None) -> np.ndarray:

@@ -19,17 +19,18 @@ __all__ = ['ADJUSTMENTS', 'weighted_welch', 'bonferroni', 'benjamini_hochberg', 
            'category_weights', 'rank_genes_weighted', 'plot_weighted_tests']
 
 # %% ../nbs/05_wtest.ipynb #65878fca
-def _weighted_moments(X, W):
-    "Weighted mean, unbiased weighted variance and Kish n_eff of every column of X in every column-group of W."
-    W = sp.csc_matrix(W, dtype=np.float64)
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=np.float64)
-        X2 = X.multiply(X).tocsr()
-    else:
-        X = np.asarray(X, dtype=np.float64); X2 = X * X
-    WT = W.T.tocsr()
+def _weighted_moments(X, W, chunk: int = 8192):
+    """Weighted mean, unbiased weighted variance and Kish n_eff of every column of X in every column-group of W.
+    The sums run over blocks of `chunk` cells in float64, so only one block is ever converted (large sparse screens)."""
+    W = sp.csr_matrix(W, dtype=np.float64)
     dense = lambda m: m.toarray() if sp.issparse(m) else np.asarray(m)
-    S1, S2 = dense(WT @ X), dense(WT @ X2)
+    S1 = np.zeros((W.shape[1], X.shape[1])); S2 = np.zeros_like(S1)
+    for s in range(0, X.shape[0], chunk):
+        Xc = X[s:s + chunk]
+        Xc = sp.csr_matrix(Xc, dtype=np.float64) if sp.issparse(Xc) else np.asarray(Xc, dtype=np.float64)
+        WTc = W[s:s + chunk].T.tocsr()
+        S1 += dense(WTc @ Xc)
+        S2 += dense(WTc @ (Xc.multiply(Xc) if sp.issparse(Xc) else Xc * Xc))
     sw = np.asarray(W.sum(0)).ravel(); sw2 = np.asarray(W.multiply(W).sum(0)).ravel()
     with np.errstate(divide='ignore', invalid='ignore'):
         mean = S1 / sw[:, None]

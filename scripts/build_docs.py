@@ -230,8 +230,10 @@ def build(out: Path):
     for rel in lib + analysis:
         nb = process(with_outputs(load(NBS / rel), load(EXECUTED / rel)))
         if rel.name == 'index.ipynb':
-            modules = [r for r in lib if r.name != 'index.ipynb']
-            nb['cells'] += [toctree('Modules', modules), toctree('Analyses (the paper\'s figures)', analysis)]
+            guides = [r for r in lib if r.name != 'index.ipynb' and not r.name[0].isdigit()]   # the tutorial
+            modules = [r for r in lib if r.name[0].isdigit()]
+            nb['cells'] += [toctree('Start here', guides), toctree('Modules', modules),
+                            toctree('Analyses (the paper\'s figures)', analysis)]
         (SOURCE / rel).parent.mkdir(parents=True, exist_ok=True)
         (SOURCE / rel).write_text(json.dumps(nb, indent=1), encoding='utf-8')
     shutil.copy(NBS / 'styles.css', SOURCE / '_static' / 'styles.css')

@@ -35,6 +35,7 @@ def pages(site: Path):
     out = [('index.html', None)]
     out += [(f'{nb.stem}.html', notebook_module(load(nb))) for nb in sorted((ROOT / 'nbs').glob('[0-9]*.ipynb'))]
     out += [(f'analysis/{nb.stem}.html', 'figures') for nb in sorted((ROOT / 'nbs' / 'analysis').glob('*.ipynb'))]
+    out += [(f'{nb.stem}.html', 'figures') for nb in sorted((ROOT / 'nbs').glob('[a-z]*.ipynb')) if nb.stem != 'index']
     return out
 
 
