@@ -99,7 +99,7 @@ def fit(path: Path, budget: str, seed: int):
         warnings.simplefilter('ignore')
         model = stage(f'fit (all cell types, {budget})',
                       lambda: pa.fit(adata, celltype=None, config=cfg, seed=seed, progress=False), rows)
-    h = model.history
+    h = model.history.reset_index()
     cols = [c for c in ('round', 'n_tested', 'n_kept', 'ae_steps', 'seconds_tests', 'seconds_autoencoder',
                         'seconds_classifiers', 'seconds') if c in h]
     print('  per round:'); print(h[cols].round(1).to_string(index=False))
