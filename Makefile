@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 OUT ?= results
 export MPLBACKEND ?= Agg
 
-.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-scale readme export clean
+.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-scale bench-compare readme export clean
 
 setup:
 	@bash scripts/setup.sh "$(VENV)"
@@ -56,6 +56,16 @@ bench: setup
 ## a screen ten times the paper's: 100,000 cells from a sparse h5ad, all cell types, peak memory (about 6 min)
 bench-scale: setup
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_scale.py
+
+## perturbaware next to Mixscape (pertpy) and scVI on the built-in screen, against its truth; the peers go into
+## their own environment (.venv-bench, the `bench` extra), so the library's environment and tests never need them.
+## COMPARE_ARGS, e.g. "--scale paper --seeds 0 1 2"
+COMPARE_ARGS ?= --scale small --seeds 0
+bench-compare:
+	test -x .venv-bench/bin/python || python3 -m venv .venv-bench
+	.venv-bench/bin/pip install -q torch==2.13.0
+	.venv-bench/bin/pip install -q -e '.[bench]'
+	OMP_NUM_THREADS=2 .venv-bench/bin/python benchmarks/compare.py $(COMPARE_ARGS)
 
 ## regenerate the library from the notebooks and README.md from nbs/index.ipynb
 export: setup

@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).parents[1]
 NBS = sorted((ROOT / 'nbs' / 'analysis').glob('*.ipynb'))
 KEPT = ROOT / '_executed' / 'analysis'
-EXPECTED = {'fig2_marginals': ['fig2_examples.png', 'fig2_all_genes.png', 'fig2_summary.csv'],
+EXPECTED = {'compare_peers': ['compare_auroc.png', 'compare_summary.csv'],   # reads benchmarks/results/
+            'fig2_marginals': ['fig2_examples.png', 'fig2_all_genes.png', 'fig2_summary.csv'],
             'fig3_posteriors': ['fig3_posteriors.png', 'fig3_auroc.csv'],
             'fig4_iterations': ['fig4_latents.png', 'fig4_separation.png', 'fig4_markers.png', 'fig4_marker_space.png',
                                 'fig4_separation.csv', 'fig4_markers.csv']}

@@ -1,0 +1,208 @@
+"""perturbaware side by side with the tools users would pick instead, on the built-in screen, measured against its
+truth in one run (issue 11).
+
+Which guide-labelled cells are really perturbed? Each method gives every guide-labelled cell of the cell type a
+probability that its guide perturbed it:
+- `perturbaware`: `pa.fit` with the default preset (p~, out-of-fold on the training cells);
+- `perturbaware-paper`: the same with `FitConfig.paper()`, Appendix 9.4 literally;
+- `guide-prior`: sigma(u), the guide prior alone (Section 4.4, tau = 1);
+- `unweighted-ae`: the paper's Figure 4 baseline, one unweighted quantile-hurdle AE trained as long as the loop,
+  with the same nnNU classifiers (`FitConfig.unweighted_baseline()`);
+- `mixscape`: pertpy's documented recipe (PCA of the log-normalized cells, `perturbation_signature` with the mice
+  as replicates, `mixscape`), probability `mixscape_class_p_ko`;
+- `scvi`: scVI's latent space (its defaults; `--scvi-latent 50` for the second setting) with the same nnNU
+  classifiers as perturbaware, so that the latent spaces are compared with one reader.
+
+Printed and written (`--out`, default benchmarks/out/compare): per method and effective perturbation the AUROC of
+the probability against the truth, the mean probability on truly perturbed and unperturbed cells, the 10-bin
+calibration error (ECE) over the effective perturbations, the mean probability on the inert perturbations (the
+truth is 0), the latent probe (a cross-validated logistic regression given the true labels on the method's latent
+codes) where there is a latent space, wall time and peak memory of the method alone. Each (seed, method) runs in
+its own process so that time and memory are its own.
+
+Run: `python benchmarks/compare.py [--scale small|paper] [--celltype interneuron] [--seeds 0 1 2]
+[--methods ...]`. Results of earlier runs on the same screen are kept unless rerun (so methods can be
+added one at a time). The peers come from the `bench` extra (`pip install -e .[bench]`: pertpy, scvi-tools); a
+method whose package is missing is reported as such and the others still run."""
+import argparse
+import json
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_scale import PeakRSS  # noqa: E402
+
+METHODS = ('perturbaware', 'perturbaware-paper', 'guide-prior', 'unweighted-ae', 'mixscape', 'scvi')
+OUT = Path(__file__).parent / 'out' / 'compare'
+
+
+def load_screen(scale: str, seed: int, celltype: str, cache: Path):
+    "The preprocessed screen of one cell type (cached as h5ad, so every method reads the same cells)."
+    import anndata as ad
+    import perturbaware as pa
+    path = cache / f'screen_{scale}_s{seed}_{celltype}.h5ad'
+    if not path.exists():
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            a = pa.preprocess(pa.simulate_screen(scale=scale, seed=seed), copy=True)
+        a = a[a.obs['celltype'].astype(str) == celltype].copy()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix('.tmp.h5ad'); a.write_h5ad(tmp); tmp.rename(path)
+    return ad.read_h5ad(path)
+
+
+def nnnu_on_latent(Z, adata, seed: int):
+    "perturbaware's classifiers (default preset) on another method's latent codes: per-cell sigma(g) of own target."
+    from scipy.special import expit
+    from perturbaware.loop import FitConfig
+    from perturbaware.nnnu import fit_nnnu
+    from perturbaware.data import own_target_values
+    labels = adata.obs['perturbation'].astype(str).to_numpy()
+    res = fit_nnnu(Z, labels, None, config=FitConfig().classifier, seed=seed, progress=False,
+                   index=adata.obs_names)
+    return expit(own_target_values(res.logits, labels))
+
+
+def run_method(method: str, adata, seed: int, scvi_latent: int | None):
+    "Per-cell probability (guide-labelled cells), latent codes or None, and notes."
+    import perturbaware as pa
+    from scipy.special import expit
+    keys = pa.result_keys()
+    if method in ('perturbaware', 'perturbaware-paper', 'unweighted-ae'):
+        cfg = pa.FitConfig.paper() if method == 'perturbaware-paper' else pa.FitConfig()
+        if method == 'unweighted-ae': cfg = cfg.unweighted_baseline()
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            model = pa.fit(adata, celltype=None, config=cfg, seed=seed, progress=False)
+        notes = f"{len(model.history)} rounds, kept {', '.join(k.split('|')[0] for k in model.info['kept']) or 'none'}"
+        return adata.obs[keys['posterior']].to_numpy(float), adata.obsm[keys['latent']], notes, model.selected_genes
+    if method == 'guide-prior':
+        u = pa.guide_prior(adata, celltype_key=None, key_added='_u')
+        from perturbaware.data import own_target_values
+        return expit(own_target_values(u, adata.obs['perturbation'].astype(str).to_numpy())), None, 'tau = 1', None
+    if method == 'mixscape':
+        import pertpy as pt
+        import scanpy as sc
+        a = adata.copy()
+        sc.pp.pca(a, n_comps=40, random_state=seed)
+        ms = pt.tl.Mixscape()
+        t0 = time.perf_counter()
+        ms.perturbation_signature(a, pert_key='perturbation', control='control', split_by='mouse')
+        t_sig = time.perf_counter() - t0
+        ms.mixscape(a, pert_key='perturbation', control='control', layer='X_pert', random_state=seed)
+        p = a.obs['mixscape_class_p_ko'].to_numpy(float)
+        classes = a.obs['mixscape_class_global'].astype(str)
+        notes = f"perturbation_signature {t_sig:.0f} s; NP share {np.mean(classes[a.obs['perturbation'] != 'control'] == 'NP'):.2f}"
+        return p, None, notes, None
+    if method == 'scvi':
+        import scvi
+        a = adata.copy()
+        a.X = a.layers['counts'].copy()
+        scvi.settings.seed = seed
+        scvi.model.SCVI.setup_anndata(a, batch_key='mouse')
+        kw = {} if scvi_latent is None else dict(n_latent=scvi_latent)
+        m = scvi.model.SCVI(a, **kw)
+        m.train(accelerator='cpu', enable_progress_bar=False)
+        Z = m.get_latent_representation()
+        return nnnu_on_latent(Z, adata, seed), Z, f"n_latent {m.module.n_latent}, {m.history['elbo_train'].shape[0]} epochs", None
+    raise ValueError(method)
+
+
+def evaluate(adata, p, Z, selected) -> list:
+    "One row per effective or inert category: AUROC, means, latent probe; plus one 'all effective' row with ECE."
+    import perturbaware as pa
+    labels = adata.obs['perturbation'].astype(str).to_numpy()
+    truth = adata.obs['true_strength'].to_numpy(float) > 0
+    de = {k.split('|')[0]: v for k, v in adata.uns['true_de_genes'].items() if k.endswith('|' + str(adata.obs['celltype'].iloc[0]))}
+    rows, eff_mask = [], np.zeros(len(labels), bool)
+    for k in sorted(set(labels) - {'control'}):
+        m = labels == k
+        row = dict(category=k, effective=k in de, n=int(m.sum()), true_fraction=float(truth[m].mean()),
+                   mean_p=float(np.nanmean(p[m])))
+        if k in de:
+            eff_mask |= m
+            row.update(auroc=pa.auroc(p[m], truth[m]), mean_p_perturbed=float(np.nanmean(p[m & truth])),
+                       mean_p_unperturbed=float(np.nanmean(p[m & ~truth])))
+            if Z is not None and 0 < truth[m].sum() < m.sum(): row['latent_probe'] = pa.probe_auroc(Z[m], truth[m])
+            if selected is not None:
+                sel = set(selected.get(f"{k}|{adata.obs['celltype'].iloc[0]}", []))
+                hit = len(sel & set(de[k]))
+                row.update(precision=hit / len(sel) if sel else np.nan, recall=hit / len(de[k]))
+        rows.append(row)
+    ok = eff_mask & np.isfinite(p)
+    rows.append(dict(category='(effective)', effective=True, n=int(eff_mask.sum()),
+                     ece=pa.expected_calibration_error(p[ok], truth[ok]),
+                     mean_p=float(np.nanmean(p[eff_mask]))))
+    return rows
+
+
+def worker(a):
+    cache = Path(a.out) / 'cache'
+    adata = load_screen(a.scale, a.seed, a.celltype, cache)
+    with PeakRSS() as m:
+        try:
+            p, Z, notes, selected = run_method(a.method, adata, a.seed, a.scvi_latent)
+            status = 'ok'
+        except ImportError as e:
+            p = Z = selected = None; notes, status = f'not installed: {e.name} (pip install -e .[bench])', 'missing'
+    rows = evaluate(adata, p, Z, selected) if p is not None else []
+    res = dict(method=a.method + (f'-{a.scvi_latent}' if a.method == 'scvi' and a.scvi_latent else ''),
+               seed=a.seed, scale=a.scale, celltype=a.celltype, status=status, notes=notes,
+               seconds=m.seconds, peak_rss_gb=m.peak / 2**30, rows=rows)
+    print(json.dumps(res))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--scale', choices=('small', 'paper'), default='small')
+    ap.add_argument('--celltype', default='interneuron')
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0])
+    ap.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS)
+    ap.add_argument('--scvi-latent', type=int, default=None, help='n_latent of scVI (default: its own, 10)')
+    ap.add_argument('--out', default=str(OUT))
+    ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    ap.add_argument('--method', help=argparse.SUPPRESS)
+    ap.add_argument('--seed', type=int, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.worker: return worker(a)
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    tag = f'{a.scale}_{a.celltype}'
+    # earlier results of this screen are kept, except those of the (method, seed) pairs run again now
+    earlier = json.loads((out / f'compare_{tag}.json').read_text()) if (out / f'compare_{tag}.json').exists() else []
+    rerun = {(m + (f'-{a.scvi_latent}' if m == 'scvi' and a.scvi_latent else ''), s) for m in a.methods for s in a.seeds}
+    results = [r for r in earlier if (r['method'], r['seed']) not in rerun]
+    for seed in a.seeds:
+        for method in a.methods:
+            cmd = [sys.executable, __file__, '--worker', '--method', method, '--seed', str(seed), '--scale', a.scale,
+                   '--celltype', a.celltype, '--out', str(out)] + (['--scvi-latent', str(a.scvi_latent)] if a.scvi_latent else [])
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            line = [l for l in proc.stdout.splitlines() if l.startswith('{')]
+            if proc.returncode or not line:
+                print(f'{method} seed {seed}: failed\n{proc.stderr[-2000:]}', flush=True); continue
+            r = json.loads(line[-1]); results.append(r)
+            print(f"{r['method']:<20} seed {seed}: {r['status']}, {r['seconds']:.0f} s, peak {r['peak_rss_gb']:.2f} GB; {r['notes']}", flush=True)
+    rows = [dict(method=r['method'], seed=r['seed'], scale=r['scale'], seconds=r['seconds'], peak_rss_gb=r['peak_rss_gb'],
+                 **row) for r in results for row in r['rows']]
+    table = pd.DataFrame(rows)
+    table.to_csv(out / f'compare_{tag}.csv', index=False)
+    (out / f'compare_{tag}.json').write_text(json.dumps(results, indent=1))
+    if table.empty: return
+    eff = table[table['effective'] & (table['category'] != '(effective)')]
+    print('\nAUROC of the per-cell probability against the truth (mean over seeds):')
+    print(eff.pivot_table(index='method', columns='category', values='auroc').round(3).to_string())
+    summary = table[table['category'] == '(effective)'].groupby('method')[['ece', 'seconds', 'peak_rss_gb']].mean()
+    summary['mean p, inert'] = table[~table['effective']].groupby('method')['mean_p'].mean()
+    if 'latent_probe' in eff: summary['latent probe'] = eff.groupby('method')['latent_probe'].mean()
+    print('\nCalibration, inert perturbations, latent probe, cost (mean over seeds):')
+    print(summary.round(3).to_string())
+    print(f'\nwritten: {out / f"compare_{tag}.csv"}')
+
+
+if __name__ == '__main__':
+    main()
