@@ -158,6 +158,16 @@ def worker(a):
     print(json.dumps(res))
 
 
+def save(results: list, out: Path, tag: str) -> pd.DataFrame:
+    "Write the results so far (JSON, and one CSV row per method, seed and category), each file atomically."
+    rows = [dict(method=r['method'], seed=r['seed'], scale=r['scale'], seconds=r['seconds'], peak_rss_gb=r['peak_rss_gb'],
+                 **row) for r in results for row in r['rows']]
+    table = pd.DataFrame(rows)
+    for name, text in ((f'compare_{tag}.csv', table.to_csv(index=False)), (f'compare_{tag}.json', json.dumps(results, indent=1))):
+        (out / f'.{name}.tmp').write_text(text); (out / f'.{name}.tmp').replace(out / name)
+    return table
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--scale', choices=('small', 'paper'), default='small')
@@ -187,11 +197,8 @@ def main():
                 print(f'{method} seed {seed}: failed\n{proc.stderr[-2000:]}', flush=True); continue
             r = json.loads(line[-1]); results.append(r)
             print(f"{r['method']:<20} seed {seed}: {r['status']}, {r['seconds']:.0f} s, peak {r['peak_rss_gb']:.2f} GB; {r['notes']}", flush=True)
-    rows = [dict(method=r['method'], seed=r['seed'], scale=r['scale'], seconds=r['seconds'], peak_rss_gb=r['peak_rss_gb'],
-                 **row) for r in results for row in r['rows']]
-    table = pd.DataFrame(rows)
-    table.to_csv(out / f'compare_{tag}.csv', index=False)
-    (out / f'compare_{tag}.json').write_text(json.dumps(results, indent=1))
+            table = save(results, out, tag)      # after every method, so an interrupted run keeps what it measured
+    table = save(results, out, tag)
     if table.empty: return
     eff = table[table['effective'] & (table['category'] != '(effective)')]
     print('\nAUROC of the per-cell probability against the truth (mean over seeds):')
