@@ -16,7 +16,7 @@ peak of at most 8 GB for the whole fit.
 Genes: the simulator's 9,000, of which QC keeps about 4,900 (as at paper scale): a 5,000-gene screen.
 
 Run: `python benchmarks/bench_scale.py [--cells 100000] [--genes 9000] [--budget test|full] [--workdir DIR]`.
-`--budget test` cuts the autoencoder and classifier steps (as `fit_screen(budget='test')`); `full` is the default
+`--budget test` cuts the autoencoder and classifier steps (`FitConfig.test_budget()`); `full` is the default
 preset's budget. Both read and write the same data, so memory is the same; only time differs."""
 import argparse
 import os
@@ -91,10 +91,7 @@ def fit(path: Path, budget: str, seed: int):
     assert sp.issparse(adata.X)
     print(f'  after QC: {adata.n_obs:,} cells x {adata.n_vars:,} genes; a dense float32 copy would be '
           f'{adata.n_obs * adata.n_vars * 4 / 2**30:.2f} GB', flush=True)
-    cfg = FitConfig()
-    if budget == 'test':
-        cfg.autoencoder.hidden, cfg.classifier.steps = (256, 256), 1000
-        cfg.loop.max_iterations, cfg.loop.warm_steps, cfg.loop.steps_per_round = 3, 150, 150
+    cfg = FitConfig().test_budget() if budget == 'test' else FitConfig()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         model = stage(f'fit (all cell types, {budget})',

@@ -20,7 +20,7 @@ truth is 0), the latent probe (a cross-validated logistic regression given the t
 codes) where there is a latent space, wall time and peak memory of the method alone. Each (seed, method) runs in
 its own process so that time and memory are its own.
 
-Run: `python benchmarks/compare.py [--scale small|paper] [--celltype interneuron] [--seeds 0 1 2]
+Run: `python benchmarks/compare.py [--scale small|paper] [--difficulty default|hard] [--celltype interneuron] [--seeds 0 1 2]
 [--methods ...]`. Results of earlier runs on the same screen are kept unless rerun (so methods can be
 added one at a time). The peers come from the `bench` extra (`pip install -e .[bench]`: pertpy, scvi-tools); a
 method whose package is missing is reported as such and the others still run."""
@@ -42,16 +42,13 @@ METHODS = ('perturbaware', 'perturbaware-paper', 'guide-prior', 'unweighted-ae',
 OUT = Path(__file__).parent / 'out' / 'compare'
 
 
-def load_screen(scale: str, seed: int, celltype: str, cache: Path):
+def load_screen(scale: str, seed: int, celltype: str, cache: Path, difficulty: str = 'default'):
     "The preprocessed screen of one cell type (cached as h5ad, so every method reads the same cells)."
     import anndata as ad
     import perturbaware as pa
-    path = cache / f'screen_{scale}_s{seed}_{celltype}.h5ad'
+    path = cache / f'screen_{scale}{"" if difficulty == "default" else "_" + difficulty}_s{seed}_{celltype}.h5ad'
     if not path.exists():
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            a = pa.preprocess(pa.simulate_screen(scale=scale, seed=seed), copy=True)
-        a = a[a.obs['celltype'].astype(str) == celltype].copy()
+        a = pa.simulate_preprocessed(scale, seed, difficulty=difficulty, celltype=celltype)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix('.tmp.h5ad'); a.write_h5ad(tmp); tmp.rename(path)
     return ad.read_h5ad(path)
@@ -144,7 +141,7 @@ def evaluate(adata, p, Z, selected) -> list:
 
 def worker(a):
     cache = Path(a.out) / 'cache'
-    adata = load_screen(a.scale, a.seed, a.celltype, cache)
+    adata = load_screen(a.scale, a.seed, a.celltype, cache, a.difficulty)
     with PeakRSS() as m:
         try:
             p, Z, notes, selected = run_method(a.method, adata, a.seed, a.scvi_latent)
@@ -153,7 +150,7 @@ def worker(a):
             p = Z = selected = None; notes, status = f'not installed: {e.name} (pip install -e .[bench])', 'missing'
     rows = evaluate(adata, p, Z, selected) if p is not None else []
     res = dict(method=a.method + (f'-{a.scvi_latent}' if a.method == 'scvi' and a.scvi_latent else ''),
-               seed=a.seed, scale=a.scale, celltype=a.celltype, status=status, notes=notes,
+               seed=a.seed, scale=a.scale, difficulty=a.difficulty, celltype=a.celltype, status=status, notes=notes,
                seconds=m.seconds, peak_rss_gb=m.peak / 2**30, rows=rows)
     print(json.dumps(res))
 
@@ -171,6 +168,7 @@ def save(results: list, out: Path, tag: str) -> pd.DataFrame:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--scale', choices=('small', 'paper'), default='small')
+    ap.add_argument('--difficulty', choices=('default', 'hard'), default='default')
     ap.add_argument('--celltype', default='interneuron')
     ap.add_argument('--seeds', type=int, nargs='+', default=[0])
     ap.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS)
@@ -182,7 +180,7 @@ def main():
     a = ap.parse_args()
     if a.worker: return worker(a)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    tag = f'{a.scale}_{a.celltype}'
+    tag = f'{a.scale}_{a.celltype}' if a.difficulty == 'default' else f'{a.scale}_{a.difficulty}_{a.celltype}'
     # earlier results of this screen are kept, except those of the (method, seed) pairs run again now
     earlier = json.loads((out / f'compare_{tag}.json').read_text()) if (out / f'compare_{tag}.json').exists() else []
     rerun = {(m + (f'-{a.scvi_latent}' if m == 'scvi' and a.scvi_latent else ''), s) for m in a.methods for s in a.seeds}
@@ -190,7 +188,7 @@ def main():
     for seed in a.seeds:
         for method in a.methods:
             cmd = [sys.executable, __file__, '--worker', '--method', method, '--seed', str(seed), '--scale', a.scale,
-                   '--celltype', a.celltype, '--out', str(out)] + (['--scvi-latent', str(a.scvi_latent)] if a.scvi_latent else [])
+                   '--difficulty', a.difficulty, '--celltype', a.celltype, '--out', str(out)] + (['--scvi-latent', str(a.scvi_latent)] if a.scvi_latent else [])
             proc = subprocess.run(cmd, capture_output=True, text=True)
             line = [l for l in proc.stdout.splitlines() if l.startswith('{')]
             if proc.returncode or not line:

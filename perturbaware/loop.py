@@ -127,6 +127,15 @@ class FitConfig:
         "Appendix 9.4 to the letter."
         return cls(autoencoder=QHAEConfig(), classifier=NNNUConfig(), loop=LoopConfig(), preset='paper')
 
+    def test_budget(self) -> 'FitConfig':
+        """This config with training budgets cut so that a small-scale fit runs in about a minute on 2 cores (tests,
+        notebooks, benchmarks of memory): a (256, 256) network, 3 rounds of 150 autoencoder steps, 1,000 classifier
+        steps. Everything else, the preset's name included, is kept."""
+        cfg = FitConfig.from_dict({**self.to_dict(), 'preset': self.preset})
+        cfg.autoencoder.hidden, cfg.autoencoder.genes_per_step, cfg.classifier.steps = (256, 256), 1024, 1000
+        cfg.loop.max_iterations, cfg.loop.warm_steps, cfg.loop.steps_per_round = 3, 150, 150
+        return cfg
+
     def unweighted_baseline(self) -> 'FitConfig':
         """The paper's Figure 4 baseline for this config: one autoencoder trained on all features with unit weights
         (eta 1, no oversampling) for as many steps as the whole loop, the same classifiers on its latent space, and no

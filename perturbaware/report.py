@@ -365,6 +365,7 @@ def _write(out_dir, tables: dict, figures: dict, facts: list, config: dict) -> P
 def fit_screen(data_source: str = 'simulated',  # 'simulated' (the built-in screen) or the path of a scPerturb-style h5ad
                *,
                scale: str = 'small',  # built-in screen: 'small' or 'paper'
+               difficulty: str = 'default',  # built-in screen: 'default' or 'hard' (see `simulate_screen`)
                celltype: str | None = 'interneuron',  # the cell type to fit (None: all)
                preset: str = 'default',  # 'default' or 'paper'
                budget: str = 'full',  # 'full' (the preset's) or 'test' (cut, about a minute at small scale)
@@ -373,22 +374,21 @@ def fit_screen(data_source: str = 'simulated',  # 'simulated' (the built-in scre
                progress: bool = False,
               ) -> tuple:  # (annotated AnnData of the fitted cells, model, baseline model or None)
     "Read or simulate a screen, preprocess it, fit one cell type (and the unweighted baseline)."
-    import warnings
     from perturbaware.data import preprocess, read_screen
     from perturbaware.loop import FitConfig
     from perturbaware.model import fit
-    from perturbaware.simulate import simulate_screen
+    from perturbaware.simulate import simulate_preprocessed
     if budget not in ('full', 'test'): raise PerturbawareInputError(f"budget must be 'full' or 'test', not {budget!r}")
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', UserWarning)   # small categories are listed in uns
-        raw = simulate_screen(scale=scale, seed=seed) if data_source == 'simulated' else read_screen(data_source)
-        adata = preprocess(raw, copy=True)
+    if data_source == 'simulated':
+        adata = simulate_preprocessed(scale=scale, seed=seed, difficulty=difficulty)
+    else:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)   # small categories are listed in uns
+            adata = preprocess(read_screen(data_source), copy=True)
     if celltype is not None: adata = adata[adata.obs['celltype'].astype(str) == celltype].copy()
     cfg = FitConfig.paper() if preset == 'paper' else FitConfig()
-    if budget == 'test':
-        cfg = FitConfig.from_dict({**cfg.to_dict(), 'preset': cfg.preset})
-        cfg.autoencoder.hidden, cfg.autoencoder.genes_per_step, cfg.classifier.steps = (256, 256), 1024, 1000
-        cfg.loop.max_iterations, cfg.loop.warm_steps, cfg.loop.steps_per_round = 3, 150, 150
+    if budget == 'test': cfg = cfg.test_budget()
     model = fit(adata, celltype=celltype, config=cfg, seed=seed, progress=progress)
     base = fit(adata.copy(), celltype=celltype, config=cfg.unweighted_baseline(), seed=seed, progress=progress) if baseline else None
     return adata, model, base

@@ -16,7 +16,8 @@ from ._core import CONTROL, PerturbawareInputError
 
 # %% auto #0
 __all__ = ['CELLTYPES', 'EFFECTIVE', 'INERT', 'TABLE1_CELLS', 'TABLE1_DEGS', 'EFFECT_LFC', 'INERT_CELLS', 'CONTROL_CELLS',
-           'LIBRARY_MEDIAN', 'MITO_GENES', 'dose_response', 'simulate_screen', 'plot_dose_response']
+           'LIBRARY_MEDIAN', 'MITO_GENES', 'HARD', 'DIFFICULTIES', 'dose_response', 'simulate_screen',
+           'simulate_preprocessed', 'plot_dose_response']
 
 # %% ../nbs/02_simulate.ipynb #b47556de
 CELLTYPES = ('interneuron', 'superficial_layer', 'deep_layer', 'non_neuronal')
@@ -36,6 +37,11 @@ CONTROL_CELLS = (500, 350, 450, 400)
 LIBRARY_MEDIAN = (15000, 14000, 16000, 13000)  # UMIs per cell per class
 MITO_GENES = ('mt-Nd1', 'mt-Nd2', 'mt-Co1', 'mt-Co2', 'mt-Atp8', 'mt-Atp6', 'mt-Co3', 'mt-Nd3', 'mt-Nd4l',
               'mt-Nd4', 'mt-Nd5', 'mt-Nd6', 'mt-Cytb')
+
+# %% ../nbs/02_simulate.ipynb #4f63373b
+HARD = dict(programs=4, program_genes=200, program_sd=0.35, batch_share=0.2, batch_sd=0.3, shared_de=0.5,
+            program_de=0.25, strength=(0.4, 1.0), depth=5000, efficacy=(0.75, 1.0), lfc={'Dgcr8': 0.6})
+DIFFICULTIES = ('default', 'hard')
 
 # %% ../nbs/02_simulate.ipynb #0b505f9a
 def _gene_model(n_genes: int, rng: np.random.Generator) -> dict:
@@ -59,13 +65,14 @@ def _gene_model(n_genes: int, rng: np.random.Generator) -> dict:
     return dict(class_frac=np.stack(class_frac), theta=theta, dropout=dropout, names=names)
 
 # %% ../nbs/02_simulate.ipynb #90e579af
-def _de_design(genes: dict, perturbations, n_degs: dict, lfc: dict, rng: np.random.Generator) -> dict:
-    "{'pert|celltype': (gene indices, log fold changes)} for the effective perturbations."
+def _de_design(genes: dict, perturbations, n_degs: dict, lfc: dict, rng: np.random.Generator,
+               library=LIBRARY_MEDIAN) -> dict:
+    "{'pert|celltype': (gene indices, log fold changes)} for the effective perturbations; DE genes reach 0.5 counts at `library`."
     out = {}
     for p in perturbations:
         if p not in n_degs: continue
         for ci, ct in enumerate(CELLTYPES):
-            expressed = np.flatnonzero(genes['class_frac'][ci] * LIBRARY_MEDIAN[ci] >= 0.5)
+            expressed = np.flatnonzero(genes['class_frac'][ci] * library[ci] >= 0.5)
             expressed = expressed[~np.isin(expressed, np.arange(len(genes['names']) - len(MITO_GENES), len(genes['names'])))]
             k = min(n_degs[p][ci], len(expressed))
             idx = np.sort(rng.choice(expressed, k, replace=False))
@@ -92,6 +99,42 @@ def _sample_block(mu: np.ndarray, theta: np.ndarray, dropout: np.ndarray, seed) 
         x[:, cols] *= rng.random((x.shape[0], len(cols)), dtype=np.float32) >= dropout[cols]
     return sp.csr_matrix(x)
 
+# %% ../nbs/02_simulate.ipynb #261d3a82
+def _hard_design(genes: dict, de: dict, rng: np.random.Generator, knobs: dict, library) -> tuple[np.ndarray, dict]:
+    "Program loadings (programs x genes) and the DE design rewired so that DE genes overlap each other and the programs."
+    n_genes = len(genes['names'])
+    n_plain = n_genes - len(MITO_GENES)
+    # programs live in genes measurable in every class at this depth (a program of unmeasured genes is no difficulty)
+    measurable = np.flatnonzero((genes['class_frac'][:, :n_plain] * np.asarray(library)[:, None]).min(0) >= 0.5)
+    loadings = np.zeros((knobs['programs'], n_genes))
+    for k in range(knobs['programs']):
+        idx = rng.choice(measurable, knobs['program_genes'], replace=False)
+        loadings[k, idx] = rng.normal(0, knobs['program_sd'], len(idx))
+    out = dict(de)
+    for key, (idx, lfc) in de.items():
+        p, ct = key.split('|')
+        idx, lfc = idx.copy(), lfc.copy()
+        # a share of the DE genes follow a natural program, with its signs
+        k = int(rng.integers(knobs['programs']))
+        prog = np.flatnonzero(loadings[k])
+        n_prog = min(int(round(knobs['program_de'] * len(idx))), len(prog))
+        pick = rng.choice(prog, n_prog, replace=False)
+        idx[:n_prog], lfc[:n_prog] = pick, np.abs(lfc[:n_prog]) * np.sign(loadings[k, pick])
+        if p == 'Gnb1l' and f'Dgcr14|{ct}' in out:   # Gnb1l shares part of Dgcr14's (rewired) response
+            d_idx, d_lfc = out[f'Dgcr14|{ct}']
+            n_sh = min(int(round(knobs['shared_de'] * len(idx))), len(d_idx))
+            idx[len(idx) - n_sh:], lfc[len(idx) - n_sh:] = d_idx[:n_sh], np.abs(lfc[len(idx) - n_sh:]) * np.sign(d_lfc[:n_sh])
+        idx, last = np.unique(idx[::-1], return_index=True)   # a gene picked twice keeps its last (shared) effect
+        out[key] = (idx, lfc[::-1][last])
+    return loadings, out
+
+# %% ../nbs/02_simulate.ipynb #ffbf0d45
+def _qc_for(X: sp.csr_matrix, depth) -> dict:
+    "QC thresholds for `preprocess` that suit the screen's depth (the paper's when the depth is the default)."
+    if depth is None: return dict(min_counts=6000, min_genes=2700)
+    counts, genes = np.asarray(X.sum(1)).ravel(), np.diff(X.indptr)
+    return dict(min_counts=int(0.4 * np.median(counts)), min_genes=int(0.78 * np.median(genes)))
+
 # %% ../nbs/02_simulate.ipynb #81839916
 def simulate_screen(scale: str = 'paper',                # 'paper' (Table 1's cell numbers) or 'small' (for tests)
                     seed: int = 0,                        # one seed makes the whole screen
@@ -101,13 +144,24 @@ def simulate_screen(scale: str = 'paper',                # 'paper' (Table 1's ce
                     cells_factor: float | None = None,    # multiply every group's cell number; None: 1 (paper), 0.5 (small)
                     n_mice: int = 6,                      # mice, each with its own batch shift
                     n_threads: int = 2,                   # threads for drawing the counts
+                    difficulty: str = 'default',          # 'default' or 'hard' (programs, batch genes, hypomorphs, depth: `HARD`)
+                    depth: float | None = None,           # median UMIs per cell; None: 13,000-16,000 by class (default), `HARD['depth']` (hard)
                    ) -> ad.AnnData:                       # raw counts, guide UMIs and the ground truth in obs/uns
     """Simulate an in vivo Perturb-seq screen with raw counts and ground truth, in the perturbaware contract.
 
     `scale='paper'`: 29 targets x 4 classes (~24,000 cells x 9,000 genes). `scale='small'`: the 4 effective
-    and 4 inert targets in interneurons and deep-layer neurons at half the cell numbers (~2,400 cells), for tests."""
+    and 4 inert targets in interneurons and deep-layer neurons at half the cell numbers (~2,400 cells), for tests.
+    `difficulty='hard'` adds within-type programs, per-mouse gene shifts, correlated DE, hypomorphic edits, lower
+    depth and about half of guide-labelled cells perturbed. QC thresholds that suit the depth are in
+    `uns['simulation']['qc']` (pass them to `preprocess`, or use `simulate_preprocessed`)."""
     if scale not in ('paper', 'small'):
         raise PerturbawareInputError(f"scale must be 'paper' or 'small', not {scale!r}")
+    if difficulty not in DIFFICULTIES:
+        raise PerturbawareInputError(f"difficulty must be one of {DIFFICULTIES}, not {difficulty!r}")
+    hard = difficulty == 'hard'
+    depth = depth if depth is not None else (HARD['depth'] if hard else None)
+    if depth is not None and not 500 <= depth <= 100_000:
+        raise PerturbawareInputError(f"depth must be a median of 500 to 100,000 UMIs per cell, not {depth!r}")
     small = scale == 'small'
     perturbations = tuple(perturbations or (EFFECTIVE + (INERT[:4] if small else INERT)))
     celltypes = tuple(celltypes or (('interneuron', 'deep_layer') if small else CELLTYPES))
@@ -119,6 +173,14 @@ def simulate_screen(scale: str = 'paper',                # 'paper' (Table 1's ce
     genes = _gene_model(n_genes, rng)
     de = _de_design(genes, perturbations, TABLE1_DEGS, EFFECT_LFC, rng)
     guide_efficacy = {f'{p}_g{i}': float(rng.uniform(0.55, 0.95)) for p in perturbations for i in (1, 2)}
+    class_median = np.asarray(LIBRARY_MEDIAN, float)
+    if depth is not None: class_median = class_median * depth / np.median(class_median)
+    hrng = np.random.default_rng([seed, 0x4A5D])   # the hard preset's own stream
+    if hard:   # DE genes measurable at the lower depth, then rewired to overlap each other and the programs
+        de = _de_design(genes, perturbations, TABLE1_DEGS, {**EFFECT_LFC, **HARD['lfc']}, hrng, library=class_median)
+        loadings, de = _hard_design(genes, de, hrng, HARD, class_median)
+        lo, hi = HARD['efficacy']   # same guide ranking, higher efficacy
+        guide_efficacy = {g: lo + (e - 0.55) / 0.4 * (hi - lo) for g, e in guide_efficacy.items()}
 
     # cells: labels, guides and perturbation state
     rows = []
@@ -140,6 +202,8 @@ def simulate_screen(scale: str = 'paper',                # 'paper' (Table 1's ce
     p_pert = np.where(is_ctrl, 0.0, dose_response(obs['guide_umi'].to_numpy(), eff))
     obs['true_perturbed'] = rng.random(n) < p_pert
     strength = np.clip(0.35 + 0.65 * _sigmoid(np.log(obs['guide_umi']) - np.log(5)) + rng.normal(0, 0.1, n), 0.15, 1)
+    if hard:   # hypomorphic edits: strength varies widely, still rising with dose
+        strength = np.clip(hrng.uniform(*HARD['strength'], n) * (0.6 + 0.4 * _sigmoid(np.log(obs['guide_umi']) - np.log(5))), 0.1, 1)
     effective = obs['perturbation'].isin([k.split('|')[0] for k in de]).to_numpy()
     obs['true_strength'] = np.where(obs['true_perturbed'] & effective, strength, 0.0)
     obs['true_p_perturbed'] = p_pert
@@ -147,7 +211,7 @@ def simulate_screen(scale: str = 'paper',                # 'paper' (Table 1's ce
     obs['mouse'] = [f'mouse{k + 1}' for k in mouse]
     ci_of = obs['celltype'].map({ct: CELLTYPES.index(ct) for ct in CELLTYPES}).to_numpy()
     mouse_factor = np.exp(rng.normal(0, 0.1, n_mice))[mouse]
-    obs['true_library_size'] = np.asarray(LIBRARY_MEDIAN)[ci_of] * mouse_factor * np.exp(rng.normal(0, 0.3, n))
+    obs['true_library_size'] = class_median[ci_of] * mouse_factor * np.exp(rng.normal(0, 0.3, n))
     obs = obs.sample(frac=1, random_state=int(rng.integers(2**31))).reset_index(drop=True)  # interleave the groups
 
     # expression means block by block, then counts; each block has its own random stream
@@ -160,10 +224,18 @@ def simulate_screen(scale: str = 'paper',                # 'paper' (Table 1's ce
     ct_idx = obs['celltype'].map({ct: CELLTYPES.index(ct) for ct in CELLTYPES}).to_numpy()
     labels, strength = obs['perturbation'].to_numpy(), obs['true_strength'].to_numpy()
     lib = obs['true_library_size'].to_numpy()
+    if hard:   # within-type programs (one activity per cell and program) and per-mouse gene shifts
+        activity = hrng.standard_normal((n, HARD['programs']))
+        for k in range(HARD['programs']): obs[f'true_program{k + 1}'] = activity[:, k]
+        n_m = int(obs['mouse'].str[5:].astype(int).max())
+        shift = np.where(hrng.random((n_m, n_genes)) < HARD['batch_share'], hrng.normal(0, HARD['batch_sd'], (n_m, n_genes)), 0.0)
+        shift[:, n_genes - len(MITO_GENES):] = 0
+        mouse_of = obs['mouse'].str[5:].astype(int).to_numpy() - 1
 
     def make(i):
         s = starts[i]; e = min(s + block, n)
         mu = genes['class_frac'][ct_idx[s:e]] * lib[s:e, None]
+        if hard: mu *= np.exp(activity[s:e] @ loadings + shift[mouse_of[s:e]])
         for r in np.flatnonzero(strength[s:e] > 0):
             c = s + r
             mu[r] *= np.exp(strength[c] * lfc_full[f'{labels[c]}|{CELLTYPES[ct_idx[c]]}'])
@@ -181,7 +253,29 @@ def simulate_screen(scale: str = 'paper',                # 'paper' (Table 1's ce
     adata.uns['true_de_genes'] = {k: [genes['names'][j] for j in idx] for k, (idx, _) in de.items()}
     adata.uns['true_lfc'] = {k: dict(zip([genes['names'][j] for j in idx], map(float, l))) for k, (idx, l) in de.items()}
     adata.uns['guide_efficacy'] = guide_efficacy
-    adata.uns['simulation'] = dict(scale=scale, seed=seed, n_genes=n_genes, cells_factor=cells_factor)
+    guided = obs[obs['perturbation'] != CONTROL]
+    frac = guided.groupby([guided['perturbation'].astype(str), guided['celltype'].astype(str)])['true_perturbed'].mean()
+    adata.uns['true_fraction'] = {f'{p}|{ct}': float(v) for (p, ct), v in frac.items()}
+    adata.uns['simulation'] = dict(scale=scale, seed=seed, n_genes=n_genes, cells_factor=cells_factor,
+                                   difficulty=difficulty, depth=depth, qc=_qc_for(X, depth))
+    return adata
+
+# %% ../nbs/02_simulate.ipynb #811bad9b
+def simulate_preprocessed(scale: str = 'small',            # 'small' or 'paper'
+                          seed: int = 0,                    # the screen's seed
+                          *,
+                          difficulty: str = 'default',      # 'default' or 'hard'
+                          celltype: str | None = None,      # keep one cell type; None: all
+                          **kwargs,                         # further options of `simulate_screen`
+                         ) -> ad.AnnData:                   # the log-normalized screen, raw counts in layers['counts']
+    "`simulate_screen`, then `preprocess` with the screen's own QC thresholds (`uns['simulation']['qc']`)."
+    import warnings
+    from .data import preprocess
+    raw = simulate_screen(scale=scale, seed=seed, difficulty=difficulty, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)   # small categories stay listed in uns
+        adata = preprocess(raw, copy=True, **raw.uns['simulation']['qc'])
+    if celltype is not None: adata = adata[adata.obs['celltype'].astype(str) == celltype].copy()
     return adata
 
 # %% ../nbs/02_simulate.ipynb #e9edf1ac
