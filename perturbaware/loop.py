@@ -25,8 +25,8 @@ from .qhae import HEADS, QHAEConfig, QuantileHurdleAE
 from .wtest import ADJUSTMENTS, category_weights, select_genes, update_priority, weighted_welch
 
 # %% auto #0
-__all__ = ['make_split', 'TestConfig', 'LoopConfig', 'FitConfig', 'eta_at', 'tau_at', 'oversampling_weights', 'test_round',
-           'LoopState', 'save_checkpoint', 'load_checkpoint', 'run_loop', 'plot_rounds']
+__all__ = ['make_split', 'TestConfig', 'LoopConfig', 'FitConfig', 'eta_at', 'tau_at', 'fused_posterior', 'oversampling_weights',
+           'test_round', 'LoopState', 'save_checkpoint', 'load_checkpoint', 'run_loop', 'plot_rounds']
 
 # %% ../nbs/08_loop.ipynb #1bc20f36
 def make_split(labels, celltypes=None, val_fraction: float = 0.2, seed: int = 0) -> np.ndarray:
@@ -184,6 +184,20 @@ def eta_at(t: int, loop: LoopConfig) -> float:
 def tau_at(t: int, loop: LoopConfig) -> float:
     "Guide-prior scale of round t: max(tau_min, tau0 - (t-1) tau_delta)."
     return float(max(loop.tau_min, loop.tau0 - (t - 1) * loop.tau_delta))
+
+# %% ../nbs/08_loop.ipynb #64851be3
+def fused_posterior(logits: pd.DataFrame, guide_z: pd.DataFrame, categories: pd.DataFrame | None, celltypes,
+                    loop: LoopConfig, tau_now: float) -> pd.DataFrame:
+    """p~ = sigma(g + tau u) per cell and perturbation, where each category's tau is that of the last round that
+    fitted it (`categories['last_round']`), and `tau_now` for categories never fitted."""
+    cts = celltype_array(celltypes, len(logits))
+    T = np.full(logits.shape, float(tau_now))
+    if categories is not None and 'last_round' in categories:
+        col = {k: j for j, k in enumerate(logits.columns)}
+        for k, ct, last in zip(categories['perturbation'], categories['celltype'], categories['last_round']):
+            if last >= 1 and k in col: T[cts == ct, col[k]] = tau_at(int(last), loop)
+    U = guide_z.reindex(index=logits.index, columns=logits.columns).to_numpy(float)
+    return pd.DataFrame(expit(logits.to_numpy(float) + T * U), index=logits.index, columns=logits.columns)
 
 # %% ../nbs/08_loop.ipynb #cc156500
 def oversampling_weights(labels, celltypes=None, categories=(), factor: float = 10.0, control: str | None = None) -> np.ndarray:
@@ -350,7 +364,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
             prev_kept = state.kept or list(state.categories.loc[state.categories['status'] == 'fitted', 'category'])
             gaps = screen_gaps(state.logits, state.oof, labels, cts, prev_kept, U, L.screen_tau, control)
             cats = [c for c in prev_kept if gaps.get(c, -1) >= cfg.classifier.gap_threshold]
-            p_test = expit(own(state.logits) + state.tau * own(U))
+            p_test = own(fused_posterior(state.logits, U, state.categories, cts, L, state.tau))
             if not cats:   # stop before training further, so that the classifiers still match the latent space
                 logger.info('round %d: no category passed screening; the loop stops after round %d', t, t - 1)
                 break
@@ -391,7 +405,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         state.kept = list(cats) if t > 1 else list(fitted['category'])
         state.tau = tau
         # 5) history
-        p_own = expit(own(state.logits) + tau * own(U))
+        p_own = own(fused_posterior(state.logits, U, state.categories, cts, L, tau))
         gaps_now = screen_gaps(state.logits, state.oof, labels, cts, list(fitted['category']), U, L.screen_tau, control)
         ae_h = ae.history[-1]
         rec = dict(round=t, eta=eta, tau=tau, n_tested=len(cats), n_kept=len(state.kept), n_boosted=len(boosted),

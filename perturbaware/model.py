@@ -20,7 +20,7 @@ from ._core import (CELLTYPE_KEY, CONTROL, GUIDE_KEY, KEY_ADDED, PERTURBATION_KE
                                 result_keys, temporary_sibling)
 from .data import check_obs_key, own_target_values
 from .guide import guide_prior
-from .loop import FitConfig, run_loop
+from .loop import FitConfig, fused_posterior, run_loop
 from .nnnu import predict_logits
 from .qhae import QuantileHurdleAE, expression_matrix, feature_weights
 
@@ -242,8 +242,7 @@ def fit(adata,                                    # log-normalized screen (from 
     # results, in scanpy's style, for the fitted cells (NaN elsewhere)
     keys = result_keys(key_added)
     Z = ae.latent(None, X=X)
-    p_table = pd.DataFrame(expit(state.logits.to_numpy() + state.tau * u.reindex(columns=state.logits.columns).to_numpy()),
-                           index=sub.obs_names, columns=state.logits.columns)
+    p_table = fused_posterior(state.logits, u, state.categories, cts, cfg.loop, state.tau)
     def put_obsm(key, values, columns=None):
         full = np.full((adata.n_obs, values.shape[1]), np.nan, dtype=np.float32 if columns is None else float)
         full[in_fit] = values
