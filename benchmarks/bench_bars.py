@@ -16,7 +16,7 @@ Each fit runs in its own process (`--jobs 2` runs two at a time with one thread 
 JSON per fit under `--out` as they finish, so an interrupted run resumes where it stopped (`--force` refits).
 
 Run: `python benchmarks/bench_bars.py [--scale paper|small] [--difficulty default hard] [--seeds 0 1 2]
-[--preset default|paper] [--budget full|test] [--jobs 1]`; the table is also written as CSV next to the JSONs."""
+[--preset default|paper] [--budget full|test] [--set classifier.calibrate=true] [--jobs 1]`; the table is also written as CSV next to the JSONs."""
 import argparse
 import json
 import os
@@ -34,13 +34,26 @@ WEAK = 'Dgcr8'
 OUT = Path(__file__).parent / 'out' / 'bars'
 
 
-def run_one(scale, difficulty, seed, preset, budget, celltype='interneuron') -> dict:
+def configure(preset: str, budget: str, options=()):
+    "The fit config: a preset, optionally cut to the test budget, with `section.option=value` overrides."
+    import perturbaware as pa
+    cfg = pa.FitConfig.paper() if preset == 'paper' else pa.FitConfig()
+    if budget == 'test': cfg = cfg.test_budget()
+    d = cfg.to_dict()
+    for opt in options:
+        key, _, value = opt.partition('=')
+        section, _, name = key.partition('.')
+        try: d[section][name] = json.loads(value)
+        except json.JSONDecodeError: d[section][name] = value
+    return pa.FitConfig.from_dict({**d, 'preset': cfg.preset + ''.join(f' {o}' for o in options)})
+
+
+def run_one(scale, difficulty, seed, preset, budget, options=(), celltype='interneuron') -> dict:
     "Fit one screen and return everything the bars need (per-round category history and final-round metrics)."
     import perturbaware as pa
     from perturbaware.evaluate import expected_calibration_error, selection_metrics
     adata = pa.simulate_preprocessed(scale, seed, difficulty=difficulty, celltype=celltype)
-    cfg = pa.FitConfig.paper() if preset == 'paper' else pa.FitConfig()
-    if budget == 'test': cfg = cfg.test_budget()
+    cfg = configure(preset, budget, options)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -74,10 +87,12 @@ def bars(r: dict) -> dict:
     sel = pd.DataFrame(r['selection'])
     sel_eff = sel[sel['category'].str.split('|').str[0].isin(EFFECTIVE)]
     inert = last[~last.index.isin(EFFECTIVE)]
+    alpha_col = 'alpha_posterior' if 'alpha_posterior' in last and last['alpha_posterior'].notna().any() else 'alpha'
     out = {'rounds': int(ch['round'].max()),
            'probe gap': float((eff['auroc'] - eff['signal_probe']).min()),
            'leak': float(ch['leak_probe'].max()),
-           '|alpha - truth|': float((last.loc[list(EFFECTIVE), 'alpha'] - last.loc[list(EFFECTIVE), 'true_fraction']).abs().max()),
+           # the prevalence the posteriors use: the calibration's when the classifiers are calibrated, else alpha*
+           '|alpha - truth|': float((last.loc[list(EFFECTIVE), alpha_col] - last.loc[list(EFFECTIVE), 'true_fraction']).abs().max()),
            'AUROC final - warm': float(per_round.iloc[-1] - per_round.iloc[0]),
            'largest round drop': float(max(0.0, -per_round.diff().min())) if len(per_round) > 1 else 0.0}
     out.update({f'AUROC {k}': float(last.loc[k, 'auroc']) for k in EFFECTIVE})
@@ -117,16 +132,19 @@ def main():
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--preset', choices=('default', 'paper'), default='default')
     ap.add_argument('--budget', choices=('full', 'test'), default='full')
+    ap.add_argument('--set', nargs='*', default=[], metavar='SECTION.OPTION=VALUE',
+                    help='config overrides, e.g. classifier.calibrate=true (results are kept apart by them)')
     ap.add_argument('--jobs', type=int, default=1, help='fits at a time (each with 2 // jobs threads)')
     ap.add_argument('--force', action='store_true', help='refit even where a result exists')
     ap.add_argument('--out', default=str(OUT))
     ap.add_argument('--worker', nargs=2, help=argparse.SUPPRESS)   # difficulty seed
     a = ap.parse_args()
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    name = lambda d, s: out / f'bars_{a.scale}_{d}_{a.preset}_{a.budget}_s{s}.json'
+    tag = f'{a.scale}_{{}}_{a.preset}_{a.budget}' + ''.join('_' + o.replace('=', '-') for o in a.set)
+    name = lambda d, s: out / f'bars_{tag.format(d)}_s{s}.json'
     if a.worker:
         d, s = a.worker[0], int(a.worker[1])
-        r = run_one(a.scale, d, s, a.preset, a.budget)
+        r = run_one(a.scale, d, s, a.preset, a.budget, a.set)
         tmp = name(d, s).with_suffix('.tmp'); tmp.write_text(json.dumps(r)); tmp.replace(name(d, s))
         return
     todo = [(d, s) for d in a.difficulty for s in a.seeds if a.force or not name(d, s).exists()]
@@ -137,7 +155,7 @@ def main():
         while todo and len(running) < a.jobs:
             d, s = todo.pop(0)
             cmd = [sys.executable, __file__, '--scale', a.scale, '--preset', a.preset, '--budget', a.budget,
-                   '--out', str(out), '--worker', d, str(s)]
+                   '--out', str(out), '--worker', d, str(s)] + (['--set', *a.set] if a.set else [])
             running.append(((d, s), time.perf_counter(), subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)))
         time.sleep(2)
         for item in list(running):
@@ -151,9 +169,10 @@ def main():
     if not results: return
     t = table(results)
     pd.set_option('display.width', 250); pd.set_option('display.max_columns', 40)
-    print(f'\nbars of issue 8: scale {a.scale}, interneurons, fit preset {a.preset}, budget {a.budget}')
+    print(f'\nbars of issue 8: scale {a.scale}, interneurons, fit preset {a.preset}, budget {a.budget}'
+          + (f', options {" ".join(a.set)}' if a.set else ''))
     print(t.T.to_string())
-    csv = out / f'bars_{a.scale}_{a.preset}_{a.budget}.csv'
+    csv = out / f"bars_{tag.format('all')}.csv"
     t.to_csv(csv); print(f'\nwritten: {csv}')
     # AUROC per round: the loop must not drift
     for r in results:

@@ -8,7 +8,6 @@ Run: `make bench` or `python benchmarks/bench_fit.py [--preset default|paper] [-
 import argparse
 import resource
 import time
-import warnings
 
 import pandas as pd
 
@@ -21,21 +20,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--preset', default='default', choices=['default', 'paper'])
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--difficulty', default='default', choices=['default', 'hard'], help='simulator preset')
     ap.add_argument('--all-celltypes', action='store_true')
     ap.add_argument('--iterations', type=int, default=6)
     args = ap.parse_args()
     pd.set_option('display.width', 200)
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', UserWarning)
-        adata = pa.preprocess(pa.simulate_screen(scale='paper', seed=args.seed), copy=True)
     celltype = None if args.all_celltypes else 'interneuron'
-    if celltype: adata = adata[adata.obs.celltype == celltype].copy()
+    adata = pa.simulate_preprocessed('paper', args.seed, difficulty=args.difficulty, celltype=celltype)
     t_data = time.perf_counter() - t0
     cfg = pa.FitConfig.paper() if args.preset == 'paper' else pa.FitConfig()
     cfg.loop.max_iterations = args.iterations
     print(f'screen: {adata.n_obs:,} cells x {adata.n_vars:,} genes ({celltype or "all cell types"}), '
-          f'simulated + preprocessed in {t_data:.1f}s; preset {cfg.preset}, seed {args.seed}', flush=True)
+          f'simulated ({args.difficulty}) + preprocessed in {t_data:.1f}s; preset {cfg.preset}, seed {args.seed}', flush=True)
     t1 = time.perf_counter()
     model = pa.fit(adata, celltype=celltype, config=cfg, seed=args.seed, progress=False)
     t_fit = time.perf_counter() - t1

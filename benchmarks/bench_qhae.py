@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +29,7 @@ HEADS = {'dense': dict(head='dense', genes_per_step=None, head_rank=None),      
 
 def prepare(path: Path, seed: int = 0):
     import perturbaware as pa
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        adata = pa.preprocess(pa.simulate_screen(scale='paper', seed=seed), copy=True)
-    adata = adata[adata.obs.celltype == 'interneuron']
+    adata = pa.simulate_preprocessed('paper', seed, celltype='interneuron')
     np.save(path, np.asarray(adata.X.toarray(), dtype=np.float32))
 
 

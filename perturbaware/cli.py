@@ -52,17 +52,26 @@ def _write_h5ad(adata, path) -> None:
 
 def _simulate(args):
     out = _check_output(args.output)
-    adata = simulate_screen(scale=args.scale, seed=args.seed)
+    adata = simulate_screen(scale=args.scale, seed=args.seed, difficulty=args.difficulty, depth=args.depth)
     _write_h5ad(adata, out)
-    print(f'wrote {out}: {adata.n_obs:,} cells x {adata.n_vars:,} genes (raw counts, ground truth in obs/uns)')
+    qc = adata.uns['simulation']['qc']
+    print(f'wrote {out}: {adata.n_obs:,} cells x {adata.n_vars:,} genes (raw counts, ground truth in obs/uns); '
+          f"preprocess and fit use its QC thresholds (--min-counts {qc['min_counts']} --min-genes {qc['min_genes']})")
+
+
+def _qc_options(args, adata) -> dict:
+    "QC thresholds: those given, else a simulated screen's own (they suit its depth), else the paper's."
+    own = adata.uns.get('simulation', {}).get('qc', {}) if hasattr(adata, 'uns') else {}
+    return dict(min_counts=args.min_counts if args.min_counts is not None else own.get('min_counts', 6000),
+                min_genes=args.min_genes if args.min_genes is not None else own.get('min_genes', 2700),
+                min_cells=args.min_cells, min_max_mean=args.min_max_mean)
 
 
 def _preprocess(args):
     out = _check_output(args.output)
     adata = read_screen(read_h5ad_checked(args.input), perturbation_key=args.perturbation_key, control=args.control,
                         celltype_key=args.celltype_key or None, guide_key=args.guide_key)
-    preprocess(adata, min_counts=args.min_counts, min_genes=args.min_genes, min_cells=args.min_cells,
-               min_max_mean=args.min_max_mean)
+    preprocess(adata, **_qc_options(args, adata))
     _write_h5ad(adata, out)
     print(adata.uns['perturbaware_qc'].to_string(index=False))
     print(f'wrote {out}')
@@ -93,8 +102,7 @@ def _fit(args):
                             celltype_key=args.celltype_key or None, guide_key=args.guide_key)
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', UserWarning)   # small categories are listed in uns and skipped with a reason
-            preprocess(adata, min_counts=args.min_counts, min_genes=args.min_genes, min_cells=args.min_cells,
-                       min_max_mean=args.min_max_mean)
+            preprocess(adata, **_qc_options(args, adata))
         args.perturbation_key, args.control, args.guide_key = 'perturbation', CONTROL, 'guide_umi'
         args.celltype_key = 'celltype' if args.celltype_key else None
     t0 = time.time()
@@ -203,7 +211,9 @@ def _add_keys(s, preprocessing: bool = True):
     s.add_argument('--celltype-key', default='celltype', help="obs column with cell types ('' for none)")
     s.add_argument('--guide-key', default='guide_umi', help='obs column with guide UMIs (default: guide_umi)')
     if preprocessing:
-        s.add_argument('--min-counts', type=float, default=6000); s.add_argument('--min-genes', type=int, default=2700)
+        qc = ' (default: a simulated screen\'s own, else the paper\'s %s)'
+        s.add_argument('--min-counts', type=float, default=None, help='keep cells with this many counts' + qc % 6000)
+        s.add_argument('--min-genes', type=int, default=None, help='keep cells with this many detected genes' + qc % 2700)
         s.add_argument('--min-cells', type=int, default=3); s.add_argument('--min-max-mean', type=float, default=0.4)
 
 
@@ -221,7 +231,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True)
     s = sub.add_parser('simulate', help='simulate the built-in in vivo screen (raw counts + ground truth)')
     s.add_argument('-o', '--output', required=True); s.add_argument('--scale', default='paper', choices=['paper', 'small'])
-    s.add_argument('--seed', type=int, default=0); s.set_defaults(func=_simulate)
+    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--difficulty', default='default', choices=['default', 'hard'],
+                   help="'hard': within-type programs, mouse batches, correlated DE, hypomorphs, 5,000 UMIs per cell")
+    s.add_argument('--depth', type=float, default=None, help='median UMIs per cell (default: the preset\'s)')
+    s.set_defaults(func=_simulate)
     s = sub.add_parser('preprocess', help='read a scPerturb-style h5ad and preprocess it (Appendix 9.1)')
     s.add_argument('input'); s.add_argument('-o', '--output', required=True); _add_keys(s)
     s.set_defaults(func=_preprocess)

@@ -426,6 +426,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
                        alpha=float(tab.at[c, 'alpha']) if c in tab.index else np.nan,
                        gap=float(gaps_now.get(c, np.nan)), n_selected=len(state.selected.get(c, [])),
                        n_selected_now=len(sel.get(c, [])), status=tab.at[c, 'status'] if c in tab.index else 'not fitted')
+            if 'alpha_posterior' in tab and c in tab.index: row['alpha_posterior'] = float(tab.at[c, 'alpha_posterior'])
             if sep is not None and c in sep.index: row.update(mmd=float(sep.at[c, 'mmd']), l2=float(sep.at[c, 'l2']))
             row.update(truth_rows.get(c, {}))
             state.category_history.append(row)

@@ -20,8 +20,8 @@ from .evaluate import auroc, cross_validated_scores
 
 # %% auto #0
 __all__ = ['PREVALENCE_RULES', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask', 'train_classifiers',
-           'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits', 'mixture_proportion', 'top_half_mean',
-           'screen_gaps', 'screen_perturbations', 'score_perturbations']
+           'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits', 'mixture_proportion', 'pu_calibration',
+           'calibrated_logit', 'top_half_mean', 'screen_gaps', 'screen_perturbations', 'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
 PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.prevalence)
@@ -49,6 +49,8 @@ class NNNUConfig:
     min_cells: int = 10           # smaller pools are not classified
     prevalence: str = 'search'    # 'search': the paper's descent of alpha; 'estimate': mixture-proportion estimate
     estimate_min_fraction: float = 0.25  # 'estimate': smallest share of controls below a threshold
+    calibrate: bool = False       # map each classifier's scores to P(perturbed | score) through the controls'
+                                  # out-of-fold scores (`pu_calibration`); False: sigma(g) as trained (the paper)
 
     @property
     def alphas(self) -> np.ndarray:
@@ -371,6 +373,16 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         for c, r in enumerate(rows):
             logits.iloc[r, cols[c]] = g_tr[c, fold[r], np.arange(len(r))]
             oof.iloc[r, cols[c]] = True
+        # 3) optionally, calibrated posteriors: a monotone map fitted on the training cells' out-of-fold scores
+        classifiers['calibration'] = [None] * len(fitted)
+        if cfg.calibrate:
+            for c in range(len(fitted)):
+                s_u, s_n = logits.iloc[tr_u[c], cols[c]].to_numpy(float), logits.iloc[tr_n[c], cols[c]].to_numpy(float)
+                params = pu_calibration(s_u, s_n, mixture_proportion(s_u, s_n, cfg.estimate_min_fraction))
+                classifiers['calibration'][c] = params
+                cats.loc[fitted[c], 'alpha_posterior'] = params[0]
+                r = np.flatnonzero(celltypes == cts[c])
+                logits.iloc[r, cols[c]] = calibrated_logit(logits.iloc[r, cols[c]].to_numpy(float), *params)
     return NNNUResult(logits=logits, categories=cats, split=split, oof=oof, config=asdict(cfg), classifiers=classifiers)
 
 
@@ -393,8 +405,11 @@ def predict_logits(classifiers: dict, Z, celltypes=None, index=None, device='cpu
     keep = [c for c, r in enumerate(rows) if len(r)]
     if not keep: return out
     g = predict_classifiers(model.eval(), Zt, [rows[c] if len(rows[c]) else np.zeros(1, int) for c in range(C)])
+    calibration = classifiers.get('calibration') or [None] * C
     for c in keep:
-        out.iloc[rows[c], perts.index(classifiers['perturbations'][c])] = g[c, 0, :len(rows[c])]
+        gc = g[c, 0, :len(rows[c])]
+        if calibration[c] is not None: gc = calibrated_logit(gc, *calibration[c])
+        out.iloc[rows[c], perts.index(classifiers['perturbations'][c])] = gc
     return out
 
 # %% ../nbs/07_nnnu.ipynb #de214e6c
@@ -410,6 +425,36 @@ def mixture_proportion(scores_u, scores_n, min_fraction: float = 0.25, z: float 
     Fn = np.searchsorted(sn, t, side='right') / len(sn)
     upper = (Fu + z * np.sqrt(Fu * (1 - Fu) / len(su))) / np.maximum(Fn - z * np.sqrt(Fn * (1 - Fn) / len(sn)), 1e-9)
     return float(np.clip(1 - np.min(upper), 0, 1))
+
+# %% ../nbs/07_nnnu.ipynb #26e031b9
+def pu_calibration(scores_u, scores_n, alpha: float | None = None) -> list:
+    """[alpha, a, b] of the exponential-tilt model f_P/f_N = exp(a + b s) fitted to a classifier's scores on
+    guide-labelled cells (`scores_u`, a mixture) and controls (`scores_n`): the posterior of a guide-labelled cell is
+    then sigma(logit(alpha) + a + b s). `alpha`: a starting value (e.g. `mixture_proportion`); it is refitted."""
+    from scipy.optimize import minimize
+    su, sn = np.asarray(scores_u, float), np.asarray(scores_n, float)
+    su, sn = su[np.isfinite(su)], sn[np.isfinite(sn)]
+    if len(su) < 2 or len(sn) < 2: return [1e-4, 0.0, 1.0]
+    center, spread = sn.mean(), sn.std() + 1e-6            # fit on standardized scores, report on raw ones
+    s = (np.r_[su, sn] - center) / spread
+    y = np.r_[np.ones(len(su)), np.zeros(len(sn))]
+    w = np.r_[np.full(len(su), 0.5 / len(su)), np.full(len(sn), 0.5 / len(sn))]   # both pools count equally
+
+    def loss(theta):   # weighted cross-entropy of the pool label with P(guided | s) = r / (1 + r)
+        al, a, b = 1 / (1 + np.exp(-theta[0])), theta[1], np.exp(theta[2])
+        log_r = np.logaddexp(np.log1p(-al), np.log(al) + a + b * s)
+        return -(w * (y * log_r - np.logaddexp(0, log_r))).sum()
+    a0 = float(np.clip(alpha if alpha is not None and np.isfinite(alpha) else 0.5, 0.02, 0.98))
+    best = min((minimize(loss, [np.log(a0 / (1 - a0)), a_init, 0.0], method='L-BFGS-B',
+                         bounds=[(-9, 9), (-30, 30), (-4, 3)]) for a_init in (-2.0, 0.0)), key=lambda r: r.fun)
+    al, a, b = 1 / (1 + np.exp(-best.x[0])), best.x[1], np.exp(best.x[2])
+    return [float(al), float(a - b * center / spread), float(b / spread)]   # undo the standardization
+
+
+def calibrated_logit(g, alpha: float, a: float, b: float) -> np.ndarray:
+    "Logit of the posterior sigma(logit(alpha) + a + b g) of a guide-labelled cell with score g (`pu_calibration`)."
+    alpha = float(np.clip(alpha, 1e-4, 1 - 1e-4))
+    return np.log(alpha / (1 - alpha)) + a + b * np.asarray(g, float)
 
 # %% ../nbs/07_nnnu.ipynb #91617fba
 def top_half_mean(values) -> float:

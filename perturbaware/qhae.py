@@ -25,8 +25,8 @@ from ._core import progress as _progress, resolve_device
 # %% auto #0
 __all__ = ['HEADS', 'quantile_levels', 'DenseQuantileHead', 'LocationScaleHead', 'pinball', 'location_scale_pinball',
            'feature_weights', 'qhae_loss', 'sample_genes', 'QHAEConfig', 'marginal_quantiles', 'QHAEModule',
-           'interpolate_quantiles', 'sample_hurdle', 'median_hurdle', 'as_float32', 'dense_rows', 'expression_matrix',
-           'QuantileHurdleAE']
+           'interpolate_quantiles', 'sample_hurdle', 'mean_hurdle', 'median_hurdle', 'as_float32', 'dense_rows',
+           'expression_matrix', 'QuantileHurdleAE']
 
 # %% ../nbs/06_qhae.ipynb #10b23414
 def quantile_levels(n: int = 44) -> np.ndarray:
@@ -293,6 +293,14 @@ def sample_hurdle(zero_logit, q, levels, generator=None) -> torch.Tensor:
     return torch.where(nonzero, interpolate_quantiles(q, levels, u).clamp(min=0), torch.zeros_like(theta))
 
 
+def mean_hurdle(zero_logit, q, levels) -> torch.Tensor:
+    """The mean of the hurdle mixture: theta x the integral of the piecewise-linear inverse CDF (flat beyond the
+    outermost levels, as sampling is; quantiles floored at 0)."""
+    q = q.clamp(min=0)
+    inner = ((q[..., 1:] + q[..., :-1]) / 2 * (levels[1:] - levels[:-1])).sum(-1)
+    return torch.sigmoid(zero_logit) * (inner + q[..., 0] * levels[0] + q[..., -1] * (1 - levels[-1]))
+
+
 def median_hurdle(zero_logit, q, levels) -> torch.Tensor:
     "The median of the hurdle mixture: 0 if P(zero) >= 1/2, else the conditional quantile at 1 - 0.5/theta."
     theta = torch.sigmoid(zero_logit)
@@ -473,6 +481,13 @@ class QuantileHurdleAE:
             return torch.stack([sample_hurdle(zl, q, levels, gen) for _ in range(n)], 1)
         out = self._batches(adata, draw, layer, X=X)
         return out[:, 0] if n == 1 else out.transpose(1, 0, 2)
+
+    def expected(self, adata, layer=None, X=None) -> np.ndarray:
+        "Deterministic reconstruction: the hurdle mixture's mean (MSE baseline: its prediction)."
+        def mean(x):
+            out = self.module.decode(self.module.encode(x))
+            return out if self.config.head == 'mse' else mean_hurdle(*out, self.module.levels)
+        return self._batches(adata, mean, layer, X=X)
 
     def median(self, adata, layer=None, X=None) -> np.ndarray:
         "Deterministic reconstruction: the hurdle mixture's median (MSE baseline: its prediction)."
