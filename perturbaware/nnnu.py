@@ -430,7 +430,8 @@ def mixture_proportion(scores_u, scores_n, min_fraction: float = 0.25, z: float 
 def pu_calibration(scores_u, scores_n, alpha: float | None = None) -> list:
     """[alpha, a, b] of the exponential-tilt model f_P/f_N = exp(a + b s) fitted to a classifier's scores on
     guide-labelled cells (`scores_u`, a mixture) and controls (`scores_n`): the posterior of a guide-labelled cell is
-    then sigma(logit(alpha) + a + b s). `alpha`: a starting value (e.g. `mixture_proportion`); it is refitted."""
+    then sigma(logit(alpha) + a + b s). `alpha`: the prevalence, kept fixed (e.g. `mixture_proportion`); None: fitted
+    too (weakly identified when the scores separate poorly: it then trades off against a)."""
     from scipy.optimize import minimize
     su, sn = np.asarray(scores_u, float), np.asarray(scores_n, float)
     su, sn = su[np.isfinite(su)], sn[np.isfinite(sn)]
@@ -440,14 +441,18 @@ def pu_calibration(scores_u, scores_n, alpha: float | None = None) -> list:
     y = np.r_[np.ones(len(su)), np.zeros(len(sn))]
     w = np.r_[np.full(len(su), 0.5 / len(su)), np.full(len(sn), 0.5 / len(sn))]   # both pools count equally
 
+    fixed = alpha is not None and np.isfinite(alpha)
+    if fixed and alpha <= 1e-4: return [1e-4, 0.0, 1.0]   # nothing to explain: every posterior is ~0
+    a0 = float(np.clip(alpha if fixed else 0.5, 1e-4, 0.98))
+
     def loss(theta):   # weighted cross-entropy of the pool label with P(guided | s) = r / (1 + r)
-        al, a, b = 1 / (1 + np.exp(-theta[0])), theta[1], np.exp(theta[2])
+        al = a0 if fixed else 1 / (1 + np.exp(-theta[0]))
+        a, b = theta[1], np.exp(theta[2])
         log_r = np.logaddexp(np.log1p(-al), np.log(al) + a + b * s)
         return -(w * (y * log_r - np.logaddexp(0, log_r))).sum()
-    a0 = float(np.clip(alpha if alpha is not None and np.isfinite(alpha) else 0.5, 0.02, 0.98))
     best = min((minimize(loss, [np.log(a0 / (1 - a0)), a_init, 0.0], method='L-BFGS-B',
                          bounds=[(-9, 9), (-30, 30), (-4, 3)]) for a_init in (-2.0, 0.0)), key=lambda r: r.fun)
-    al, a, b = 1 / (1 + np.exp(-best.x[0])), best.x[1], np.exp(best.x[2])
+    al, a, b = (a0 if fixed else 1 / (1 + np.exp(-best.x[0]))), best.x[1], np.exp(best.x[2])
     return [float(al), float(a - b * center / spread), float(b / spread)]   # undo the standardization
 
 
