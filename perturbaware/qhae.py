@@ -482,19 +482,20 @@ class QuantileHurdleAE:
         out = self._batches(adata, draw, layer, X=X)
         return out[:, 0] if n == 1 else out.transpose(1, 0, 2)
 
+    def _point(self, adata, layer, X, statistic) -> np.ndarray:
+        "A deterministic reconstruction: `statistic` of the decoded hurdle mixture (MSE baseline: its prediction)."
+        def point(x):
+            out = self.module.decode(self.module.encode(x))
+            return out if self.config.head == 'mse' else statistic(*out, self.module.levels)
+        return self._batches(adata, point, layer, X=X)
+
     def expected(self, adata, layer=None, X=None) -> np.ndarray:
         "Deterministic reconstruction: the hurdle mixture's mean (MSE baseline: its prediction)."
-        def mean(x):
-            out = self.module.decode(self.module.encode(x))
-            return out if self.config.head == 'mse' else mean_hurdle(*out, self.module.levels)
-        return self._batches(adata, mean, layer, X=X)
+        return self._point(adata, layer, X, mean_hurdle)
 
     def median(self, adata, layer=None, X=None) -> np.ndarray:
         "Deterministic reconstruction: the hurdle mixture's median (MSE baseline: its prediction)."
-        def med(x):
-            out = self.module.decode(self.module.encode(x))
-            return out if self.config.head == 'mse' else median_hurdle(*out, self.module.levels)
-        return self._batches(adata, med, layer, X=X)
+        return self._point(adata, layer, X, median_hurdle)
 
     def save(self, path) -> Path:
         "Write weights, optimizer state and config to the folder `path`."
