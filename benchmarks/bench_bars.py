@@ -66,8 +66,8 @@ def run_one(scale, difficulty, seed, preset, budget, options=(), celltype='inter
     eff = np.isin(labels, EFFECTIVE) & np.isfinite(p)
     val_ctrl = (labels == 'control') & (adata.obs[keys['split']].astype(str).to_numpy() == 'val')
     post_ctrl = model.posterior(adata[val_ctrl])
-    true_de = {k: [g for g in v if g in set(adata.var_names)] for k, v in adata.uns['true_de_genes'].items()
-               if k.endswith('|' + celltype)}
+    measured = set(adata.var_names)
+    true_de = {k: [g for g in v if g in measured] for k, v in adata.uns['true_de_genes'].items() if k.endswith('|' + celltype)}
     sel = selection_metrics(model.selected_genes, true_de)
     return dict(scale=scale, difficulty=difficulty, seed=seed, preset=cfg.preset, budget=budget, seconds=seconds,
                 n_cells=adata.n_obs, n_genes=adata.n_vars,

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 from ._core import CONTROL, QC_KEY, PerturbawareInputError, logger
-from .data import preprocess, plot_qc, read_h5ad_checked, read_screen
+from .data import PAPER_QC, preprocess, plot_qc, read_h5ad_checked, read_screen
 from .simulate import plot_dose_response, simulate_screen
 
 # %% auto #0
@@ -61,10 +61,9 @@ def _simulate(args):
 
 def _qc_options(args, adata) -> dict:
     "QC thresholds: those given, else a simulated screen's own (they suit its depth), else the paper's."
-    own = adata.uns.get('simulation', {}).get('qc', {}) if hasattr(adata, 'uns') else {}
-    return dict(min_counts=args.min_counts if args.min_counts is not None else own.get('min_counts', 6000),
-                min_genes=args.min_genes if args.min_genes is not None else own.get('min_genes', 2700),
-                min_cells=args.min_cells, min_max_mean=args.min_max_mean)
+    given = {k: v for k, v in dict(min_counts=args.min_counts, min_genes=args.min_genes).items() if v is not None}
+    return {**PAPER_QC, **adata.uns.get('simulation', {}).get('qc', {}), **given,
+            'min_cells': args.min_cells, 'min_max_mean': args.min_max_mean}
 
 
 def _preprocess(args):
@@ -212,8 +211,8 @@ def _add_keys(s, preprocessing: bool = True):
     s.add_argument('--guide-key', default='guide_umi', help='obs column with guide UMIs (default: guide_umi)')
     if preprocessing:
         qc = ' (default: a simulated screen\'s own, else the paper\'s %s)'
-        s.add_argument('--min-counts', type=float, default=None, help='keep cells with this many counts' + qc % 6000)
-        s.add_argument('--min-genes', type=int, default=None, help='keep cells with this many detected genes' + qc % 2700)
+        s.add_argument('--min-counts', type=float, default=None, help='keep cells with this many counts' + qc % PAPER_QC['min_counts'])
+        s.add_argument('--min-genes', type=int, default=None, help='keep cells with this many detected genes' + qc % PAPER_QC['min_genes'])
         s.add_argument('--min-cells', type=int, default=3); s.add_argument('--min-max-mean', type=float, default=0.4)
 
 

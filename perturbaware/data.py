@@ -17,9 +17,9 @@ from ._core import (CONTROL, DEFAULT_KEYS, GUIDE_COUNTS_KEY, GUIDE_TARGETS_KEY, 
                                 PerturbawareInputError, category_name, require_controls)
 
 # %% auto #0
-__all__ = ['check_obs_key', 'count_matrix', 'check_counts', 'check_log_normalized', 'guide_targets', 'guide_counts_by_target',
-           'own_target_values', 'guide_abundance', 'validate_screen', 'read_h5ad_checked', 'read_screen',
-           'category_sizes', 'preprocess', 'plot_qc']
+__all__ = ['PAPER_QC', 'check_obs_key', 'count_matrix', 'check_counts', 'check_log_normalized', 'guide_targets',
+           'guide_counts_by_target', 'own_target_values', 'guide_abundance', 'validate_screen', 'read_h5ad_checked',
+           'read_screen', 'category_sizes', 'preprocess', 'plot_qc']
 
 # %% ../nbs/01_data.ipynb #6b0106b8
 _ARGUMENT = {'guide abundance': 'guide_key', 'pseudo-posterior': 'posterior_key'}   # what -> the argument naming it
@@ -288,13 +288,16 @@ def category_sizes(obs: pd.DataFrame, perturbation_key: str = 'perturbation',
     return obs.groupby(keys, observed=True).size().rename('n_cells').reset_index()
 
 # %% ../nbs/01_data.ipynb #92283741
+PAPER_QC = dict(min_counts=6000, min_genes=2700)   # Appendix 9.1's cell thresholds, for ~15,000 UMIs per cell
+
+
 def preprocess(adata: ad.AnnData,                         # a screen with raw counts (from `read_screen`)
                perturbation_key: str = 'perturbation',    # obs column with each cell's guide target label
                control: str = CONTROL,                    # the control label in that column
                celltype_key: str | None = 'celltype',     # obs column with cell types; None: all cells one type
                guide_key: str | None = 'guide_umi',       # obs column with guide UMIs (checked, not filtered on)
-               min_counts: float = 6000,                  # keep cells with at least this many counts
-               min_genes: int = 2700,                     # keep cells with at least this many detected genes
+               min_counts: float = PAPER_QC['min_counts'],  # keep cells with at least this many counts
+               min_genes: int = PAPER_QC['min_genes'],    # keep cells with at least this many detected genes
                min_cells: int = 3,                        # keep genes detected in at least this many kept cells
                mito_prefixes: tuple = ('mt-', 'MT-'),     # gene-name prefixes of mitochondrial genes (removed)
                min_max_mean: float = 0.4,                 # keep genes whose highest per-condition mean count reaches this

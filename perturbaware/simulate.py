@@ -13,6 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._core import CONTROL, PerturbawareInputError
+from .data import PAPER_QC
 
 # %% auto #0
 __all__ = ['CELLTYPES', 'EFFECTIVE', 'INERT', 'TABLE1_CELLS', 'TABLE1_DEGS', 'EFFECT_LFC', 'INERT_CELLS', 'CONTROL_CELLS',
@@ -131,7 +132,7 @@ def _hard_design(genes: dict, de: dict, rng: np.random.Generator, knobs: dict, l
 # %% ../nbs/02_simulate.ipynb #ffbf0d45
 def _qc_for(X: sp.csr_matrix, depth) -> dict:
     "QC thresholds for `preprocess` that suit the screen's depth (the paper's when the depth is the default)."
-    if depth is None: return dict(min_counts=6000, min_genes=2700)
+    if depth is None: return dict(PAPER_QC)
     counts, genes = np.asarray(X.sum(1)).ravel(), np.diff(X.indptr)
     return dict(min_counts=int(0.4 * np.median(counts)), min_genes=int(0.78 * np.median(genes)))
 
@@ -227,10 +228,10 @@ def simulate_screen(scale: str = 'paper',                # 'paper' (Table 1's ce
     if hard:   # within-type programs (one activity per cell and program) and per-mouse gene shifts
         activity = hrng.standard_normal((n, HARD['programs']))
         for k in range(HARD['programs']): obs[f'true_program{k + 1}'] = activity[:, k]
-        n_m = int(obs['mouse'].str[5:].astype(int).max())
+        mouse_of = obs['mouse'].str[5:].astype(int).to_numpy() - 1   # 'mouse3' -> 2, after the shuffle
+        n_m = mouse_of.max() + 1
         shift = np.where(hrng.random((n_m, n_genes)) < HARD['batch_share'], hrng.normal(0, HARD['batch_sd'], (n_m, n_genes)), 0.0)
         shift[:, n_genes - len(MITO_GENES):] = 0
-        mouse_of = obs['mouse'].str[5:].astype(int).to_numpy() - 1
 
     def make(i):
         s = starts[i]; e = min(s + block, n)
