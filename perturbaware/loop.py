@@ -99,7 +99,7 @@ class FitConfig:
     autoencoder: QHAEConfig = field(default_factory=lambda: QHAEConfig(genes_per_step=1024, input_dropout=0.5,
                                                                        patience=4, eval_every=50))
     classifier: NNNUConfig = field(default_factory=lambda: NNNUConfig(lr=1e-3, steps=2000, prevalence='estimate',
-                                                                      calibrate=True))
+                                                                      calibrate=True, screen='rank'))
     tests: TestConfig = field(default_factory=TestConfig)
     loop: LoopConfig = field(default_factory=lambda: LoopConfig(oversample_rounds=1))
     preset: str = 'default'
@@ -218,7 +218,7 @@ def oversampling_weights(labels, celltypes=None, categories=(), factor: float = 
     return np.where(chosen, float(factor), 1.0)
 
 # %% ../nbs/08_loop.ipynb #a095240b
-from .nnnu import screen_gaps
+from .nnnu import screen_keep, screen_statistics
 
 # %% ../nbs/08_loop.ipynb #5434b1dc
 def test_round(X, labels, celltypes, p_own, categories, var_names, tests: TestConfig, control: str = CONTROL) -> dict:
@@ -366,8 +366,8 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
             p_test, cats = expit(own(U)), all_cats
         else:
             prev_kept = state.kept or list(state.categories.loc[state.categories['status'] == 'fitted', 'category'])
-            gaps = screen_gaps(state.logits, state.oof, labels, cts, prev_kept, U, L.screen_tau, control)
-            cats = [c for c in prev_kept if gaps.get(c, -1) >= cfg.classifier.gap_threshold]
+            screen = screen_statistics(state.logits, state.oof, labels, cts, prev_kept, U, L.screen_tau, control)
+            cats = list(screen.index[screen_keep(screen, cfg.classifier)])
             p_test = own(fused_posterior(state.logits, U, state.categories, cts, L, state.tau))
             if not cats:   # stop before training further, so that the classifiers still match the latent space
                 logger.info('round %d: no category passed screening; the loop stops after round %d', t, t - 1)
@@ -410,7 +410,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         state.tau = tau
         # 5) history
         p_own = own(fused_posterior(state.logits, U, state.categories, cts, L, tau))
-        gaps_now = screen_gaps(state.logits, state.oof, labels, cts, list(fitted['category']), U, L.screen_tau, control)
+        screen_now = screen_statistics(state.logits, state.oof, labels, cts, list(fitted['category']), U, L.screen_tau, control)
         ae_h = ae.history[-1]
         rec = dict(round=t, eta=eta, tau=tau, n_tested=len(cats), n_kept=len(state.kept), n_boosted=len(boosted),
                    n_selected=int(state.priority.sum()), ae_loss_train=ae_h.get('train_loss', np.nan),
@@ -428,7 +428,8 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         for c in all_cats:
             row = dict(round=t, category=c, tested=c in cats, kept=c in state.kept, fitted_now=c in set(fitted['category']),
                        alpha=float(tab.at[c, 'alpha']) if c in tab.index else np.nan,
-                       gap=float(gaps_now.get(c, np.nan)), n_selected=len(state.selected.get(c, [])),
+                       **{k: float(screen_now.at[c, k]) if c in screen_now.index else np.nan for k in screen_now},
+                       n_selected=len(state.selected.get(c, [])),
                        n_selected_now=len(sel.get(c, [])), status=tab.at[c, 'status'] if c in tab.index else 'not fitted')
             if 'alpha_posterior' in tab and c in tab.index: row['alpha_posterior'] = float(tab.at[c, 'alpha_posterior'])
             if sep is not None and c in sep.index: row.update(mmd=float(sep.at[c, 'mmd']), l2=float(sep.at[c, 'l2']))

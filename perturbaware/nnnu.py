@@ -20,8 +20,9 @@ from .evaluate import auroc, cross_validated_scores
 
 # %% auto #0
 __all__ = ['PREVALENCE_RULES', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask', 'train_classifiers',
-           'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits', 'mixture_proportion', 'pu_calibration',
-           'calibrated_logit', 'top_half_mean', 'screen_gaps', 'screen_perturbations', 'score_perturbations']
+           'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits', 'mixture_proportion', 'rank_evidence',
+           'pu_calibration', 'calibrated_logit', 'top_half_mean', 'screen_statistics', 'screen_keep',
+           'screen_perturbations', 'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
 PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.prevalence)
@@ -45,7 +46,11 @@ class NNNUConfig:
     eval_every: int = 100         # steps between validation checks (best-validation checkpoint)
     beta: float = 0.0             # non-negative correction (Kiryo et al. 2017)
     gamma: float = 1.0
-    gap_threshold: float = 0.15   # screening: top-half mean gap
+    gap_threshold: float = 0.15   # screening 'gap': top-half mean gap
+    screen: str = 'gap'           # 'gap': keep a category when its top-half gap >= gap_threshold (the paper);
+                                  # 'rank': when its guide-labelled cells' out-of-fold scores rank above the controls'
+                                  # (one-sided Mann-Whitney, Bonferroni over the categories screened, at screen_level)
+    screen_level: float = 0.01    # family-wise level of the 'rank' screen and of the calibration's evidence check
     min_cells: int = 10           # smaller pools are not classified
     prevalence: str = 'search'    # 'search': the paper's descent of alpha; 'estimate': mixture-proportion estimate
     estimate_min_fraction: float = 0.25  # 'estimate': smallest share of controls below a threshold
@@ -378,7 +383,8 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         if cfg.calibrate:
             for c in range(len(fitted)):
                 s_u, s_n = logits.iloc[tr_u[c], cols[c]].to_numpy(float), logits.iloc[tr_n[c], cols[c]].to_numpy(float)
-                params = pu_calibration(s_u, s_n, mixture_proportion(s_u, s_n, cfg.estimate_min_fraction))
+                params = pu_calibration(s_u, s_n, mixture_proportion(s_u, s_n, cfg.estimate_min_fraction),
+                                        level=cfg.screen_level / len(fitted))
                 classifiers['calibration'][c] = params
                 cats.loc[fitted[c], 'alpha_posterior'] = params[0]
                 r = np.flatnonzero(celltypes == cts[c])
@@ -427,22 +433,38 @@ def mixture_proportion(scores_u, scores_n, min_fraction: float = 0.25, z: float 
     return float(np.clip(1 - np.min(upper), 0, 1))
 
 # %% ../nbs/07_nnnu.ipynb #26e031b9
-def pu_calibration(scores_u, scores_n, alpha: float | None = None) -> list:
+def rank_evidence(scores_u, scores_n) -> tuple:
+    """(AUROC, p): how often a guide-labelled cell's score (`scores_u`) exceeds a control's (`scores_n`), and the
+    one-sided Mann-Whitney p-value of the null that it does not (ties count one half; NaNs are ignored)."""
+    from scipy.stats import mannwhitneyu
+    su, sn = np.asarray(scores_u, float), np.asarray(scores_n, float)
+    su, sn = su[np.isfinite(su)], sn[np.isfinite(sn)]
+    if len(su) < 2 or len(sn) < 2: return np.nan, 1.0
+    res = mannwhitneyu(su, sn, alternative='greater')
+    return float(res.statistic / (len(su) * len(sn))), float(res.pvalue)
+
+
+def pu_calibration(scores_u, scores_n, alpha: float | None = None, level: float | None = None) -> list:
     """[alpha, a, b] of the exponential-tilt model f_P/f_N = exp(a + b s) fitted to a classifier's scores on
     guide-labelled cells (`scores_u`, a mixture) and controls (`scores_n`): the posterior of a guide-labelled cell is
     then sigma(logit(alpha) + a + b s). `alpha`: the prevalence, kept fixed (e.g. `mixture_proportion`); None: fitted
-    too (weakly identified when the scores separate poorly: it then trades off against a)."""
+    too (weakly identified when the scores separate poorly: it then trades off against a). `level`: when the
+    guide-labelled scores do not rank above the controls' at this level (`rank_evidence`), the scores carry no
+    evidence, the slope is unidentifiable, and the map is flat (b = 0) at the posterior of a cell that looks like a
+    control (~0, as for an inert perturbation); a fused pseudo-posterior then keeps the guide prior's ranking."""
     from scipy.optimize import minimize
     su, sn = np.asarray(scores_u, float), np.asarray(scores_n, float)
     su, sn = su[np.isfinite(su)], sn[np.isfinite(sn)]
-    if len(su) < 2 or len(sn) < 2: return [1e-4, 0.0, 1.0]
+    if len(su) < 2 or len(sn) < 2: return [1e-4, 0.0, 0.0]
     center, spread = sn.mean(), sn.std() + 1e-6            # fit on standardized scores, report on raw ones
     s = (np.r_[su, sn] - center) / spread
     y = np.r_[np.ones(len(su)), np.zeros(len(sn))]
     w = np.r_[np.full(len(su), 0.5 / len(su)), np.full(len(sn), 0.5 / len(sn))]   # both pools count equally
 
     fixed = alpha is not None and np.isfinite(alpha)
-    if fixed and alpha <= 1e-4: return [1e-4, 0.0, 1.0]   # nothing to explain: every posterior is ~0
+    if fixed and alpha <= 1e-4: return [1e-4, 0.0, 0.0]   # nothing to explain: every posterior is ~0
+    if level is not None and rank_evidence(su, sn)[1] > level:
+        return [1e-4, 0.0, 0.0]
     a0 = float(np.clip(alpha if fixed else 0.5, 1e-4, 0.98))
 
     def loss(theta):   # weighted cross-entropy of the pool label with P(guided | s) = r / (1 + r)
@@ -468,30 +490,43 @@ def top_half_mean(values) -> float:
     return float(v[len(v) // 2:].mean()) if len(v) else np.nan
 
 
-def screen_gaps(logits: pd.DataFrame, oof: pd.DataFrame, labels, celltypes, categories, guide_z=None,
-                tau: float = 0.0, control: str = CONTROL) -> pd.Series:
-    "Top-half gap of out-of-fold sigma(g + tau u) between each category's guide-labelled cells and its controls."
+def screen_statistics(logits: pd.DataFrame, oof: pd.DataFrame, labels, celltypes, categories, guide_z=None,
+                      tau: float = 0.0, control: str = CONTROL) -> pd.DataFrame:
+    """Per category, on out-of-fold sigma(g + tau u) of its guide-labelled cells and its controls: the top-half gap
+    (`gap`), the AUROC of guide-labelled over controls (`screen_auroc`) and its one-sided Mann-Whitney p (`screen_p`)."""
     labels = np.asarray(labels).astype(str)
     cts = celltype_array(celltypes, len(labels))
-    gaps = {}
+    rows = {}
     for cat in categories:
         k, ct = parse_category(cat)
         g = logits[k].to_numpy(float)
         if tau and guide_z is not None: g = g + tau * np.asarray(guide_z[k] if isinstance(guide_z, pd.DataFrame) else guide_z, float)
         m = (cts == ct) & oof[k].to_numpy(bool)
-        gaps[cat] = top_half_mean(expit(g[m & (labels == k)])) - top_half_mean(expit(g[m & (labels == control)]))
-    return pd.Series(gaps, dtype=float)
+        p_u, p_n = expit(g[m & (labels == k)]), expit(g[m & (labels == control)])
+        rows[cat] = (top_half_mean(p_u) - top_half_mean(p_n), *rank_evidence(g[m & (labels == k)], g[m & (labels == control)]))
+    return pd.DataFrame.from_dict(rows, orient='index', columns=['gap', 'screen_auroc', 'screen_p']).reindex(list(categories))
+
+
+def screen_keep(stats: pd.DataFrame, config: NNNUConfig | dict) -> pd.Series:
+    "Which categories of `screen_statistics` pass the screen of `config` (`screen`, `gap_threshold`, `screen_level`)."
+    cfg = config if isinstance(config, dict) else asdict(config)
+    rule = cfg.get('screen', 'gap')
+    if rule == 'gap': return stats['gap'] >= cfg.get('gap_threshold', 0.15)
+    if rule == 'rank': return stats['screen_p'] <= cfg.get('screen_level', 0.01) / max(len(stats), 1)
+    raise PerturbawareInputError(f"screen must be 'gap' or 'rank', not {rule!r}")
 
 
 def screen_perturbations(result: NNNUResult, labels, celltypes=None, guide_z=None, tau: float = 0.0,
-                         control: str = CONTROL, threshold: float | None = None) -> pd.DataFrame:
-    "Top-half mean gap of out-of-fold pseudo-posteriors (guide-labelled vs controls) per category, and `keep`."
-    threshold = result.config.get('gap_threshold', 0.15) if threshold is None else threshold
+                         control: str = CONTROL) -> pd.DataFrame:
+    """The screen of Algorithm 1 on a fit's out-of-fold pseudo-posteriors: per category the statistics of
+    `screen_statistics` and `keep` under the fit's rule (`NNNUConfig.screen`)."""
     out = result.categories[['perturbation', 'celltype', 'status']].copy()
     names = [category_name(p, c) for p, c in zip(out['perturbation'], out['celltype'])]
-    out['gap'] = screen_gaps(result.logits, result.oof, labels, celltypes, names, guide_z, tau, control).reindex(names).to_numpy()
-    out['keep'] = (out['gap'] >= threshold) & (out['status'] == 'fitted')
+    stats = screen_statistics(result.logits, result.oof, labels, celltypes, names, guide_z, tau, control)
+    for col in stats: out[col] = stats[col].to_numpy()
+    out['keep'] = screen_keep(stats, result.config).to_numpy() & (out['status'] == 'fitted').to_numpy()
     return out
+
 
 # %% ../nbs/07_nnnu.ipynb #9d69844d
 def score_perturbations(adata,                           # a screen with a cell embedding in obsm
