@@ -16,7 +16,9 @@ Each fit runs in its own process (`--jobs 2` runs two at a time with one thread 
 JSON per fit under `--out` as they finish, so an interrupted run resumes where it stopped (`--force` refits).
 
 Run: `python benchmarks/bench_bars.py [--scale paper|small] [--difficulty default hard] [--seeds 0 1 2]
-[--preset default|paper] [--budget full|test] [--set classifier.calibrate=true] [--jobs 1]`; the table is also written as CSV next to the JSONs."""
+[--preset default|paper] [--budget full|test] [--set classifier.calibrate=true] [--jobs 1]`; the table is also written as CSV next to the JSONs,
+with a long table of the effective perturbations' per-round metrics (`*_rounds.csv`: AUROC, probes, alpha, screen
+statistics, latent MMD^2 and l2 on validation cells)."""
 import argparse
 import json
 import os
@@ -174,14 +176,27 @@ def main():
     print(t.T.to_string())
     csv = out / f"bars_{tag.format('all')}.csv"
     t.to_csv(csv); print(f'\nwritten: {csv}')
-    # AUROC per round: the loop must not drift
+    # per round: AUROC (the loop must not drift) and Appendix 9.3's latent MMD^2 / l2 on validation cells
+    rounds = per_round(results)
+    rounds.to_csv(out / f"bars_{tag.format('all')}_rounds.csv", index=False)
+    for (d, s), ch in rounds.groupby(['difficulty', 'seed']):
+        for what, a, b in (('AUROC of p~ (signal probe)', 'auroc', 'signal_probe'),
+                           ('latent MMD^2 (l2 of means) vs controls, validation cells', 'mmd', 'l2')):
+            print(f'\n{d} seed {s}: {what} per round')
+            piv = lambda v, n: ch.pivot(index='category', columns='round', values=v).round(n).astype(str)
+            print((piv(a, 3) + ' (' + piv(b, 2) + ')').to_string())
+
+
+def per_round(results: list) -> pd.DataFrame:
+    "Long table of the effective perturbations' per-round metrics over all fits (difficulty, seed, round, category)."
+    cols = ['round', 'category', 'tested', 'kept', 'alpha', 'alpha_posterior', 'gap', 'screen_auroc', 'screen_p',
+            'auroc', 'mean_p', 'signal_probe', 'leak_probe', 'mmd', 'l2', 'n_selected']
+    frames = []
     for r in results:
         ch = pd.DataFrame(r['category_history'])
         ch = ch[ch['category'].str.split('|').str[0].isin(EFFECTIVE)]
-        print(f"\n{r['difficulty']} seed {r['seed']}: AUROC of p~ (signal probe) per round")
-        piv = ch.pivot(index='category', columns='round', values='auroc').round(3).astype(str) + ' (' + \
-            ch.pivot(index='category', columns='round', values='signal_probe').round(2).astype(str) + ')'
-        print(piv.to_string())
+        frames.append(ch[[c for c in cols if c in ch]].assign(difficulty=r['difficulty'], seed=r['seed']))
+    return pd.concat(frames, ignore_index=True)
 
 
 if __name__ == '__main__':

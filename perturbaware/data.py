@@ -119,6 +119,7 @@ def own_target_values(table: pd.DataFrame, labels, fill: float = np.nan) -> np.n
     "Per row of a cells x perturbations table, the value in the column of the cell's own label (`fill` if none)."
     col = table.columns.get_indexer(pd.Index(np.asarray(labels).astype(str)))
     vals = table.to_numpy(dtype=float)
+    if not vals.shape[1]: return np.full(len(col), fill, dtype=float)   # e.g. a table of controls only
     return np.where(col >= 0, vals[np.arange(len(col)), np.maximum(col, 0)], fill)
 
 

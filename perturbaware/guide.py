@@ -14,7 +14,8 @@ from ._core import CONTROL, GUIDE_COUNTS_KEY, GUIDE_TARGETS_KEY, PerturbawareInp
 from .data import check_obs_key, guide_counts_by_target, own_target_values
 
 # %% auto #0
-__all__ = ['guide_matrix', 'rank_to_z', 'fuse', 'initial_posterior', 'tau_schedule', 'guide_prior', 'plot_guide_prior']
+__all__ = ['GUIDE_LOWER_BOUND', 'guide_matrix', 'rank_to_z', 'fuse', 'initial_posterior', 'tau_schedule', 'guide_prior',
+           'plot_guide_prior']
 
 # %% ../nbs/04_guide.ipynb #970936f0
 def guide_matrix(adata, perturbation_key: str = 'perturbation', control: str = CONTROL,
@@ -33,7 +34,10 @@ def guide_matrix(adata, perturbation_key: str = 'perturbation', control: str = C
     return pd.DataFrame(out, index=adata.obs_names, columns=perts)
 
 # %% ../nbs/04_guide.ipynb #b2f5334a
-def rank_to_z(counts, labelled, groups=None, lower_bound: float = -5.0) -> np.ndarray:
+GUIDE_LOWER_BOUND = -5.0   # u of a cell that does not carry the perturbation's guides (sigma(-5) = 0.007)
+
+
+def rank_to_z(counts, labelled, groups=None, lower_bound: float = GUIDE_LOWER_BOUND) -> np.ndarray:
     "Rank-to-normal-score transform per column among `labelled` cells; others get `lower_bound`."
     counts = np.asarray(counts, dtype=float)
     labelled = np.asarray(labelled, dtype=bool)
@@ -72,7 +76,7 @@ def guide_prior(adata,                                    # a screen in the data
                 control: str = CONTROL,                   # the control label in that column
                 guide_key: str = 'guide_umi',             # obs column with guide UMIs (or the guide table in obsm)
                 celltype_key: str | None = None,          # rank within each cell type too; None: across cell types
-                lower_bound: float = -5.0,                # u of cells that do not carry the perturbation's guides
+                lower_bound: float = GUIDE_LOWER_BOUND,   # u of cells that do not carry the perturbation's guides
                 key_added: str = 'perturbaware_guide_z',  # obsm[key_added]: cells x perturbations; obs[key_added]: own target
                ) -> pd.DataFrame:                         # u (cells x perturbations)
     "Rank-to-z guide signal $u_{c,k}$ for all cells and perturbations, written to `obsm`/`obs[key_added]`."

@@ -396,11 +396,18 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
                        index=index, val_mask=val_mask, categories=cats, control_offset=control_offset)
         times['classifiers'] = time.perf_counter() - t2
         fitted = res.categories[res.categories['status'] == 'fitted']
-        for k in sorted(set(fitted['perturbation'])):
-            m = res.logits[k].notna().to_numpy()
+        # a refit whose calibrated scores show no evidence (a flat map) does not overwrite the p~ of an earlier round
+        # that had some: with tau = 0 a flat p~ ranks nothing, and no evidence is not evidence of no perturbation
+        if t > 1 and 'evidence' in fitted:
+            had = {c for c in fitted['category'] if state.categories is not None
+                   and c in set(state.categories.loc[state.categories['last_round'] > 0, 'category'])}
+            fitted = fitted[fitted['evidence'].astype(bool) | ~fitted['category'].isin(had)]
+        for k, ct in zip(fitted['perturbation'], fitted['celltype']):
+            m = res.logits[k].notna().to_numpy() & (cts == ct)
             state.logits.loc[m, k] = res.logits.loc[m, k]; state.oof.loc[m, k] = res.oof.loc[m, k]
         prev = state.categories.set_index('category') if state.categories is not None else None
-        table = res.categories.set_index('category')
+        stale = set(res.categories.loc[res.categories['status'] == 'fitted', 'category']) - set(fitted['category'])
+        table = res.categories[~res.categories['category'].isin(stale)].set_index('category')
         if prev is not None: table = pd.concat([table, prev.loc[prev.index.difference(table.index)]])
         table['last_round'] = [t if c in set(fitted['category']) else (prev.at[c, 'last_round'] if prev is not None and c in prev.index else 0)
                                for c in table.index]

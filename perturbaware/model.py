@@ -19,7 +19,7 @@ from ._core import (CELLTYPE_KEY, CONTROL, GUIDE_KEY, KEY_ADDED, PERTURBATION_KE
                                 celltype_array, move_into_place, parse_category, recover_interrupted_move,
                                 result_keys, temporary_sibling)
 from .data import check_obs_key, own_target_values
-from .guide import guide_prior
+from .guide import GUIDE_LOWER_BOUND, guide_prior
 from .loop import FitConfig, fused_posterior, run_loop
 from .nnnu import predict_logits
 from .qhae import QuantileHurdleAE, expression_matrix, feature_weights
@@ -108,7 +108,9 @@ def _posterior(self,
     if tau:
         u = guide_prior(adata.copy(), perturbation_key=keys['perturbation_key'], control=keys['control'],
                         guide_key=keys['guide_key'], celltype_key=ct_key if cts is not None and ct_key in adata.obs else None)
-        return pd.DataFrame(expit(g.to_numpy() + tau * u.reindex(columns=g.columns).to_numpy()), index=g.index, columns=g.columns)
+        # a perturbation none of these cells carries has no column in u: its guide signal is the lower bound
+        u = u.reindex(columns=g.columns, fill_value=GUIDE_LOWER_BOUND).to_numpy()
+        return pd.DataFrame(expit(g.to_numpy() + tau * u), index=g.index, columns=g.columns)
     return pd.DataFrame(expit(g.to_numpy()), index=g.index, columns=g.columns)
 
 
