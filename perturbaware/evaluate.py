@@ -290,7 +290,10 @@ def marker_concordance(adata,
     for cat in scores.columns:
         k, ct = parse_category(cat)
         m = use & (labels == k) & (cts == ct) & np.isfinite(p_own)
-        rho, pval = spearmanr(p_own[m], scores[cat].to_numpy(float)[m]) if m.sum() > 2 else (np.nan, np.nan)
+        if m.sum() <= 2: rho, pval = np.nan, np.nan
+        # a constant p~ (e.g. a classifier that found no evidence) ranks nothing: no association rather than undefined
+        elif np.ptp(p_own[m]) == 0: rho, pval = 0.0, 1.0
+        else: rho, pval = spearmanr(p_own[m], scores[cat].to_numpy(float)[m])
         rows.append(dict(category=cat, n=int(m.sum()), spearman=float(rho), pvalue=float(pval)))
     return pd.DataFrame(rows, columns=['category', 'n', 'spearman', 'pvalue']).set_index('category')
 
