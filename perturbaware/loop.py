@@ -399,18 +399,19 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         fitted = res.categories[res.categories['status'] == 'fitted']
         # a refit whose calibrated scores show no evidence (a flat map) does not overwrite the p~ of an earlier round
         # that had some: with tau = 0 a flat p~ ranks nothing, and no evidence is not evidence of no perturbation
-        if t > 1 and 'evidence' in fitted:
-            had = {c for c in fitted['category'] if state.categories is not None
-                   and c in set(state.categories.loc[state.categories['last_round'] > 0, 'category'])}
-            fitted = fitted[fitted['evidence'].astype(bool) | ~fitted['category'].isin(had)]
+        stale = set()
+        if 'evidence' in fitted and state.categories is not None:
+            earlier = state.categories.loc[state.categories['last_round'] > 0, 'category']
+            stale = set(fitted.loc[~fitted['evidence'].astype(bool) & fitted['category'].isin(earlier), 'category'])
+            fitted = fitted[~fitted['category'].isin(stale)]
+        updated = set(fitted['category'])
         for k, ct in zip(fitted['perturbation'], fitted['celltype']):
             m = res.logits[k].notna().to_numpy() & (cts == ct)
             state.logits.loc[m, k] = res.logits.loc[m, k]; state.oof.loc[m, k] = res.oof.loc[m, k]
         prev = state.categories.set_index('category') if state.categories is not None else None
-        stale = set(res.categories.loc[res.categories['status'] == 'fitted', 'category']) - set(fitted['category'])
         table = res.categories[~res.categories['category'].isin(stale)].set_index('category')
         if prev is not None: table = pd.concat([table, prev.loc[prev.index.difference(table.index)]])
-        table['last_round'] = [t if c in set(fitted['category']) else (prev.at[c, 'last_round'] if prev is not None and c in prev.index else 0)
+        table['last_round'] = [t if c in updated else (prev.at[c, 'last_round'] if prev is not None and c in prev.index else 0)
                                for c in table.index]
         state.categories = table.reset_index()
         if res.classifiers is not None: state.classifiers = res.classifiers
@@ -434,7 +435,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         state.history.append(rec)
         tab = state.categories.set_index('category')
         for c in all_cats:
-            row = dict(round=t, category=c, tested=c in cats, kept=c in state.kept, fitted_now=c in set(fitted['category']),
+            row = dict(round=t, category=c, tested=c in cats, kept=c in state.kept, fitted_now=c in updated,
                        alpha=float(tab.at[c, 'alpha']) if c in tab.index else np.nan,
                        **{k: float(screen_now.at[c, k]) if c in screen_now.index else np.nan for k in screen_now},
                        n_selected=len(state.selected.get(c, [])),

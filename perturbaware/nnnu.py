@@ -506,20 +506,19 @@ def screen_statistics(logits: pd.DataFrame, oof: pd.DataFrame, labels, celltypes
         g = logits[k].to_numpy(float)
         if tau and guide_z is not None: g = g + tau * np.asarray(guide_z[k] if isinstance(guide_z, pd.DataFrame) else guide_z, float)
         m = (cts == ct) & oof[k].to_numpy(bool)
-        p_u, p_n = expit(g[m & (labels == k)]), expit(g[m & (labels == control)])
-        rows[cat] = (top_half_mean(p_u) - top_half_mean(p_n), *rank_evidence(g[m & (labels == k)], g[m & (labels == control)]))
+        g_u, g_n = g[m & (labels == k)], g[m & (labels == control)]
+        rows[cat] = (top_half_mean(expit(g_u)) - top_half_mean(expit(g_n)), *rank_evidence(g_u, g_n))
     return pd.DataFrame.from_dict(rows, orient='index', columns=['gap', 'screen_auroc', 'screen_p']).reindex(list(categories))
 
 
 def screen_keep(stats: pd.DataFrame, config: NNNUConfig | dict) -> pd.Series:
     """Which categories of `screen_statistics` pass the screen of `config`: 'gap', the top-half gap >= `gap_threshold`;
     'rank', a Mann-Whitney p <= `screen_level` / number of categories and an AUROC >= `screen_min_auroc`."""
-    cfg = config if isinstance(config, dict) else asdict(config)
-    rule = cfg.get('screen', 'gap')
-    if rule == 'gap': return stats['gap'] >= cfg.get('gap_threshold', 0.15)
-    if rule == 'rank': return ((stats['screen_p'] <= cfg.get('screen_level', 0.01) / max(len(stats), 1))
-                               & (stats['screen_auroc'] >= cfg.get('screen_min_auroc', 0.6)))
-    raise PerturbawareInputError(f"screen must be 'gap' or 'rank', not {rule!r}")
+    cfg = NNNUConfig(**config) if isinstance(config, dict) else config   # e.g. a fit's `NNNUResult.config`
+    if cfg.screen == 'gap': return stats['gap'] >= cfg.gap_threshold
+    if cfg.screen == 'rank': return ((stats['screen_p'] <= cfg.screen_level / max(len(stats), 1))
+                                     & (stats['screen_auroc'] >= cfg.screen_min_auroc))
+    raise PerturbawareInputError(f"screen must be 'gap' or 'rank', not {cfg.screen!r}")
 
 
 def screen_perturbations(result: NNNUResult, labels, celltypes=None, guide_z=None, tau: float = 0.0,
