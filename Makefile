@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 OUT ?= results
 export MPLBACKEND ?= Agg
 
-.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-scale bench-compare readme export clean
+.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-readers bench-scale bench-compare readme export clean
 
 setup:
 	@bash scripts/setup.sh "$(VENV)"
@@ -56,6 +56,12 @@ bench: setup
 ## the bars of the posterior issue: both simulator presets x 3 seeds at paper scale, two fits at a time
 bench-bars: setup
 	$(BIN)/python benchmarks/bench_bars.py --jobs 2 $(BARS_ARGS)
+
+## what the latent holds against what the classifiers read, per round, on fixed latents (about 10 min; READERS_ARGS,
+## e.g. "--difficulty hard --variants")
+READERS_ARGS ?= --variants
+bench-readers: setup
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_readers.py $(READERS_ARGS)
 
 ## a screen ten times the paper's: 100,000 cells from a sparse h5ad, all cell types, peak memory (about 6 min)
 bench-scale: setup
