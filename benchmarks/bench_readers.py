@@ -42,17 +42,22 @@ def fit_rounds(scale, difficulty, seed, rounds, budget, out: Path):
     return adata[adata.obs['celltype'] == CELLTYPE].copy()
 
 
-def readers(adata, out: Path, t: int) -> pd.DataFrame:
-    "One row per effective perturbation: every reader's AUROC on round t's latent codes."
+def fitted_arrays(adata, out: Path, t: int):
+    "Labels, validation mask and truth of the fitted cells, and their latent codes under round t's autoencoder."
     import perturbaware as pa
-    from perturbaware.evaluate import auroc, cross_validated_scores, probe_auroc
     from perturbaware.qhae import QuantileHurdleAE
     X = np.asarray(adata.X.toarray() if hasattr(adata.X, 'toarray') else adata.X, np.float32)
     labels = adata.obs['perturbation'].astype(str).to_numpy()
     val = (adata.obs[pa.result_keys()['split']].astype(str) == 'val').to_numpy()
     truth = adata.obs['true_strength'].to_numpy(float) > 0
+    return labels, val, truth, QuantileHurdleAE.load(out / f'round{t}' / 'ae', device='cpu').latent(None, X=X)
+
+
+def readers(adata, out: Path, t: int) -> pd.DataFrame:
+    "One row per effective perturbation: every reader's AUROC on round t's latent codes."
+    from perturbaware.evaluate import auroc, cross_validated_scores, probe_auroc
+    labels, val, truth, Z = fitted_arrays(adata, out, t)
     ctrl = labels == 'control'
-    Z = QuantileHurdleAE.load(out / f'round{t}' / 'ae', device='cpu').latent(None, X=X)
     meta = json.loads((out / f'round{t}' / 'state.json').read_text())
     logits = pd.DataFrame(torch.load(out / f'round{t}' / 'state.pt', weights_only=True)['logits'].numpy(),
                           columns=meta['columns'])
@@ -75,12 +80,7 @@ def variants(adata, out: Path, seed: int) -> pd.DataFrame:
     import perturbaware as pa
     from perturbaware.evaluate import auroc
     from perturbaware.nnnu import fit_nnnu
-    from perturbaware.qhae import QuantileHurdleAE
-    X = np.asarray(adata.X.toarray() if hasattr(adata.X, 'toarray') else adata.X, np.float32)
-    labels = adata.obs['perturbation'].astype(str).to_numpy()
-    val = (adata.obs[pa.result_keys()['split']].astype(str) == 'val').to_numpy()
-    truth = adata.obs['true_strength'].to_numpy(float) > 0
-    Z = QuantileHurdleAE.load(out / 'round1' / 'ae', device='cpu').latent(None, X=X)
+    labels, val, truth, Z = fitted_arrays(adata, out, 1)
     base = pa.FitConfig().classifier
     settings = {'default preset': base, 'prevalence search': replace(base, prevalence='search'),
                 'lr 1e-4 x 7000 (paper)': replace(base, lr=1e-4, steps=7000), 'no dropout': replace(base, dropout=0.0),
