@@ -8,6 +8,8 @@ probability that its guide perturbed it:
 - `guide-prior`: sigma(u), the guide prior alone (Section 4.4, tau = 1);
 - `unweighted-ae`: the paper's Figure 4 baseline, one unweighted quantile-hurdle AE trained as long as the loop,
   with the same nnNU classifiers (`FitConfig.unweighted_baseline()`);
+- `mse-ae`: the same with a mean-squared-error autoencoder (`autoencoder.head='mse'`), the conventional AE that
+  Section 4.1 argues against;
 - `mixscape`: pertpy's documented recipe (PCA of the log-normalized cells, `perturbation_signature` with the mice
   as replicates, `mixscape`), probability `mixscape_class_p_ko`;
 - `scvi`: scVI's latent space (its defaults; `--scvi-latent 50` for the second setting) with the same nnNU
@@ -38,7 +40,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_scale import PeakRSS  # noqa: E402
 
-METHODS = ('perturbaware', 'perturbaware-paper', 'guide-prior', 'unweighted-ae', 'mixscape', 'scvi')
+METHODS = ('perturbaware', 'perturbaware-paper', 'guide-prior', 'unweighted-ae', 'mse-ae', 'mixscape', 'scvi')
 OUT = Path(__file__).parent / 'out' / 'compare'
 
 
@@ -71,9 +73,10 @@ def run_method(method: str, adata, seed: int, scvi_latent: int | None):
     import perturbaware as pa
     from scipy.special import expit
     keys = pa.result_keys()
-    if method in ('perturbaware', 'perturbaware-paper', 'unweighted-ae'):
+    if method in ('perturbaware', 'perturbaware-paper', 'unweighted-ae', 'mse-ae'):
         cfg = pa.FitConfig.paper() if method == 'perturbaware-paper' else pa.FitConfig()
-        if method == 'unweighted-ae': cfg = cfg.unweighted_baseline()
+        if method in ('unweighted-ae', 'mse-ae'): cfg = cfg.unweighted_baseline()
+        if method == 'mse-ae': cfg.autoencoder.head = 'mse'   # the conventional autoencoder of Section 4.1
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             model = pa.fit(adata, celltype=None, config=cfg, seed=seed, progress=False)
