@@ -31,7 +31,7 @@ PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.pr
 @dataclass
 class NNNUConfig:
     "Hyper-parameters of the nnNU classifiers (Appendix 9.4 defaults)."
-    hidden: int = 16
+    hidden: int = 16              # hidden units; 0: a linear score function g = w.z + b (same loss and training)
     dropout: float = 0.5
     lr: float = 1e-4
     weight_decay: float = 5e-4
@@ -84,19 +84,32 @@ def nnnu_loss(g_unlabeled: torch.Tensor, g_negative: torch.Tensor, alpha: torch.
 
 # %% ../nbs/07_nnnu.ipynb #0e20e6e8
 class GroupedMLP(torch.nn.Module):
-    "C x J independent one-hidden-layer MLPs (d -> hidden -> 1); the J classifiers of a group share their inputs."
+    """C x J independent one-hidden-layer MLPs (d -> hidden -> 1); the J classifiers of a group share their inputs.
+    `hidden=0`: C x J linear score functions (d -> 1; parameters W1 (C, d, J) and b2 only, no dropout)."""
     def __init__(self, n_groups: int, per_group: int, d: int, hidden: int = 16, dropout: float = 0.5, generator=None):
         super().__init__()
         C, J, H = n_groups, per_group, hidden
         u = lambda shape, fan_in: (torch.rand(shape, generator=generator) * 2 - 1) / np.sqrt(fan_in)  # nn.Linear init
+        self.J, self.H, self.dropout = J, H, dropout
+        if H == 0:
+            self.W1 = torch.nn.Parameter(u((C, d, J), d))
+            self.b2 = torch.nn.Parameter(u((C, 1, J), d))
+            return
         self.W1 = torch.nn.Parameter(u((C, d, J * H), d))
         self.b1 = torch.nn.Parameter(u((C, 1, J * H), d))
         self.W2 = torch.nn.Parameter(u((C, J, H), H))
         self.b2 = torch.nn.Parameter(u((C, 1, J), H))
-        self.J, self.H, self.dropout = J, H, dropout
+
+    def select(self, name: str, which: torch.Tensor) -> torch.Tensor:
+        "Mask, broadcastable to parameter `name`, that picks the parameters of the classifiers `which` (C, J bool)."
+        C, J = which.shape
+        if name == 'W1' and self.H == 0: return which.view(C, 1, J)
+        if name in ('W1', 'b1'): return which.repeat_interleave(self.H, 1).view(C, 1, J * self.H)
+        return which.view(C, J, 1) if name == 'W2' else which.view(C, 1, J)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         "Logits (C, S, J) for inputs (C, S, d), without dropout (evaluation)."
+        if self.H == 0: return torch.baddbmm(self.b2, x, self.W1)
         C, S = x.shape[:2]
         h = torch.relu(torch.baddbmm(self.b1, x, self.W1)).view(C, S, self.J, self.H)
         return (h * self.W2.unsqueeze(1)).sum(-1) + self.b2
@@ -106,6 +119,7 @@ class GroupedMLP(torch.nn.Module):
 
         `ws` holds preallocated buffers reused every step: fresh multi-MB tensors cost more in page faults than the
         arithmetic. Returns the logits (C, S, J) and what `backward_train` needs."""
+        if self.H == 0: return torch.baddbmm(self.b2.detach(), x, self.W1.detach()), (x,)
         C, S = x.shape[:2]
         J, H = self.J, self.H
         ws = ws if ws is not None else {}
@@ -122,6 +136,9 @@ class GroupedMLP(torch.nn.Module):
 
     def backward_train(self, dg: torch.Tensor, saved) -> None:
         "Write the parameter gradients for output gradient dg (C, S, J) into `.grad`."
+        if self.H == 0:
+            self.W1.grad = torch.bmm(saved[0].transpose(1, 2), dg); self.b2.grad = dg.sum(1, keepdim=True)
+            return
         x, ws, w2, scale = saved
         C, S, J = dg.shape
         H = self.H
@@ -202,15 +219,13 @@ def train_classifiers(Z: torch.Tensor, train_u, train_n, val_u, val_n, alphas, c
             risk = nnnu_loss(gu, gn, alpha, mask_u=mu, mask_n=mn)[1]
             better = risk < best_risk
             bg = better.view(C, J)
-            for k, v in model.state_dict().items():
-                sel = bg.repeat_interleave(H, 1).view(C, 1, J * H) if k in ('W1', 'b1') else bg.view(C, J, 1) if k == 'W2' else bg.view(C, 1, J)
-                best[k] = torch.where(sel, v, best[k])
+            for k, v in model.state_dict().items(): best[k] = torch.where(model.select(k, bg), v, best[k])
             best_risk = torch.where(better, risk, best_risk)
 
     for step in _progress(range(1, config.steps + 1), config.steps, desc, progress):
         idx = torch.cat([tu.sample(B, gen), tn.sample(B, gen)], 1).to(dev)          # (C, 2B)
         x = Z[idx]
-        if config.dropout > 0:
+        if config.dropout > 0 and H > 0:
             dropout_mask(keep_np.shape, config.dropout, rng, out=keep_np)
             keep = keep_cpu if dev.type == 'cpu' else keep_cpu.to(dev, non_blocking=True)
         else: keep = None
@@ -276,10 +291,16 @@ def _split(idx, frac, rng):
 
 
 def _chosen(model: GroupedMLP, j) -> dict:
-    "The weights of classifier j[c] of every group c, as the state of a GroupedMLP with one classifier per group."
+    """The weights of classifier j[c] of every group c, as the state of a GroupedMLP with one classifier per group.
+    A linear classifier w.z + b is written as two hidden units, relu(w.z + b) - relu(-w.z - b), so that saved
+    classifiers always have the one-hidden-layer form (`hidden` 2 in `NNNUResult.classifiers`)."""
     C, H = len(j), model.H
     c = np.arange(C)
     sd = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if H == 0:
+        w, b = sd['W1'][c, :, j], sd['b2'][c, 0, j]                              # (C, d), (C,)
+        return dict(W1=torch.stack([w, -w], -1), b1=torch.stack([b, -b], -1)[:, None, :],
+                    W2=torch.tensor([1.0, -1.0]).repeat(C, 1, 1), b2=torch.zeros(C, 1, 1))
     d = sd['W1'].shape[1]
     return dict(W1=sd['W1'].view(C, d, -1, H)[c, :, j, :], b1=sd['b1'].view(C, 1, -1, H)[c, :, j, :],
                 W2=sd['W2'][c, j][:, None, :], b2=sd['b2'][c, :, j][:, :, None])
@@ -363,7 +384,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         # plain Python types and tensors only, so that a saved model loads with torch.load(weights_only=True)
         classifiers = dict(state=_chosen(model, first_ok), categories=[str(c) for c in cats.loc[fitted, 'category']],
                            perturbations=[str(perts[c]) for c in cols], celltypes=[str(c) for c in cts],
-                           center=center, scale=scale, hidden=int(cfg.hidden), dropout=float(cfg.dropout))
+                           center=center, scale=scale, hidden=int(cfg.hidden) or 2, dropout=float(cfg.dropout))
         # the chosen classifier scores every cell of the category's cell type
         rows = [np.flatnonzero(celltypes == ct) for ct in cts]
         g_all = predict_classifiers(model, Zt, rows)
