@@ -44,6 +44,9 @@ class NNNUConfig:
     n_folds: int = 4
     val_fraction: float = 0.2
     eval_every: int = 100         # steps between validation checks (best-validation checkpoint)
+    checkpoint: str = 'best'      # 'best': the weights of lowest validation risk (Appendix 9.4); 'last': the final
+                                  # weights (the validation risk of ~40 + 100 cells bottoms out early, at an
+                                  # under-trained classifier of a medium perturbation: see the loop notebook)
     beta: float = 0.0             # non-negative correction (Kiryo et al. 2017)
     gamma: float = 1.0
     gap_threshold: float = 0.15   # screening 'gap': top-half mean gap
@@ -188,7 +191,7 @@ def train_classifiers(Z: torch.Tensor, train_u, train_n, val_u, val_n, alphas, c
     """Train C x J nnNU classifiers at once on latent codes Z (cells x d); `alphas` is (C, J).
 
     `train_u`, `train_n`, `val_u`, `val_n`: C index arrays each. `fold` (cells,) and `exclude_fold` (C, J): classifier
-    (c, j) gives zero weight to training cells with fold == exclude_fold[c, j]. Returns the best-validation weights."""
+    (c, j) gives zero weight to training cells with fold == exclude_fold[c, j]. Returns the best-validation weights (`checkpoint='best'`) or the final ones."""
     dev = Z.device
     alphas = np.asarray(alphas, np.float32)
     C, J = alphas.shape
@@ -240,8 +243,8 @@ def train_classifiers(Z: torch.Tensor, train_u, train_n, val_u, val_n, alphas, c
         objective.sum().backward()
         model.backward_train(g.grad, saved)
         opt.step()
-        if step % config.eval_every == 0 or step == config.steps: validate()
-    model.load_state_dict(best)
+        if config.checkpoint == 'best' and (step % config.eval_every == 0 or step == config.steps): validate()
+    if config.checkpoint == 'best': model.load_state_dict(best)
     return model.eval()
 
 
