@@ -385,9 +385,10 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         cats.loc[fitted, 'met_target'] = (calib <= cfg.target).any(1)
         cats.loc[fitted, 'val_control_mean'] = calib[np.arange(len(fitted)), first_ok]
         # plain Python types and tensors only, so that a saved model loads with torch.load(weights_only=True)
-        classifiers = dict(state=_chosen(model, first_ok), categories=[str(c) for c in cats.loc[fitted, 'category']],
+        chosen = _chosen(model, first_ok)   # always one-hidden-layer weights (a linear classifier as two units)
+        classifiers = dict(state=chosen, categories=[str(c) for c in cats.loc[fitted, 'category']],
                            perturbations=[str(perts[c]) for c in cols], celltypes=[str(c) for c in cts],
-                           center=center, scale=scale, hidden=int(cfg.hidden) or 2, dropout=float(cfg.dropout))
+                           center=center, scale=scale, hidden=int(chosen['W2'].shape[-1]), dropout=float(cfg.dropout))
         # the chosen classifier scores every cell of the category's cell type
         rows = [np.flatnonzero(celltypes == ct) for ct in cts]
         g_all = predict_classifiers(model, Zt, rows)
