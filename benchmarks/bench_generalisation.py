@@ -12,13 +12,15 @@ Printed per setting, on the test half:
 - `cell r`: median over cells of the Pearson correlation of the median reconstruction with the observed cell,
   `expected r` the same for the mean reconstruction (`QuantileHurdleAE.expected`: the hurdle mixture's mean),
   against `mean r`, the same for the training cells' mean profile (a model that ignores the cell scores this), and
-  `pca r`, the same for a rank-d PCA reconstruction (d = the latent size): a linear model of the cell. Where `pca r`
+  `dev r` the median correlation of the mean reconstruction's deviation from that profile with the cell's own
+  deviation (0: the model ignores the cell), and `pca r`, the same for a rank-d PCA reconstruction (d = the latent size): a linear model of the cell. Where `pca r`
   does not beat `mean r` either, the cells hold no structure beyond sampling noise for a model to recover (the
   default screen: one cell type whose cells differ by library size, noise and a perturbation in few cells); the
   hard screen adds continuous gene programs (`--data screen-hard`);
 - steps actually taken, seconds.
 
-Run: `python benchmarks/bench_generalisation.py [--data pbmc screen screen-hard] [--steps 150 500 1500 3500]`.
+Run: `python benchmarks/bench_generalisation.py [--data pbmc screen screen-hard] [--steps 150 500 1500 3500]
+[--set input_dropout=0 ...]` (`--set`: autoencoder options over the preset's).
 Target (issue 9): W1/floor <= 1.5 and cell r clearly above mean r, on both."""
 import argparse
 import time
@@ -46,7 +48,9 @@ def scores(ae, X_test, X_train):
     med, expected = ae.median(None, X=X_test), ae.expected(None, X=X_test)
     mean = X_train.mean(0)
     r = lambda A, B: np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(A, B)])
+    dev = lambda A: A - mean
     return dict(w1_floor=fid['ae'] / fid['floor (two halves)'], cell_r=float(np.median(r(med, X_test))),
+                dev_r=float(np.median(r(dev(expected), dev(X_test)))),
                 expected_r=float(np.median(r(expected, X_test))),
                 mean_r=float(np.median(r(np.broadcast_to(mean, X_test.shape), X_test))),
                 pca_r=float(np.median(r(pca_reconstruction(X_train, X_test, ae.config.latent_dim), X_test))))
@@ -60,7 +64,7 @@ def pca_reconstruction(X_train, X_test, k: int):
     return mean + (X_test - mean) @ V @ V.T
 
 
-def run(name, X, genes, steps, preset, patience, seed=0):
+def run(name, X, genes, steps, preset, patience, seed=0, overrides=None):
     import pandas as pd
     from perturbaware.loop import FitConfig
     from perturbaware.qhae import QuantileHurdleAE
@@ -69,6 +73,7 @@ def run(name, X, genes, steps, preset, patience, seed=0):
     train, test = np.sort(perm[:half]), np.sort(perm[half:])
     cfg = (FitConfig.paper() if preset == 'paper' else FitConfig()).autoencoder
     from dataclasses import replace
+    cfg = replace(cfg, **(overrides or {}))
     rows = []
     for n in steps:
         for stop in ([None, patience] if patience else [None]):
@@ -94,11 +99,15 @@ if __name__ == '__main__':
     ap.add_argument('--steps', nargs='+', type=int, default=[150, 500, 1500, 3500])
     ap.add_argument('--presets', nargs='+', default=['default', 'paper'])
     ap.add_argument('--patience', type=int, default=4, help='early-stopping patience in evaluations (0: off)')
+    ap.add_argument('--set', nargs='+', default=[], metavar='OPTION=VALUE',
+                    help='autoencoder options over the preset, e.g. input_dropout=0 lr=3e-3 (Python literals)')
     a = ap.parse_args()
+    import ast
+    overrides = {k: ast.literal_eval(v) for k, v in (item.split('=', 1) for item in a.set)}
     import pandas as pd
     out = []
     for d in a.data:
         X, genes = pbmc() if d == 'pbmc' else screen(difficulty='hard' if d == 'screen-hard' else 'default')
         print(f'\n{d}: {X.shape[0]} cells x {X.shape[1]} genes (half to train, half to test)')
-        for preset in a.presets: out += run(d, X, genes, a.steps, preset, a.patience)
+        for preset in a.presets: out += run(d, X, genes, a.steps, preset, a.patience, overrides=overrides)
     print('\nsummary\n' + pd.DataFrame(out).round(3).to_string(index=False))

@@ -19,7 +19,11 @@ Printed and written (`--out`, default benchmarks/out/compare): per method and ef
 the probability against the truth, the mean probability on truly perturbed and unperturbed cells, the 10-bin
 calibration error (ECE) over the effective perturbations, the mean probability on the inert perturbations (the
 truth is 0), the latent probe (a cross-validated logistic regression given the true labels on the method's latent
-codes) where there is a latent space, wall time and peak memory of the method alone. Each (seed, method) runs in
+codes) where there is a latent space, the latent MMD and l2 of each perturbation to the controls (Appendix 9.3), and for
+the methods that reconstruct cells (the autoencoders and scVI's posterior predictive samples) the marginal fidelity
+(mean W1 over genes against its two-halves floor, zero-fraction error) and the reconstruction-of-effects correlation
+over the true DE genes. Latent and reconstruction figures are on the validation cells of perturbaware's split, which
+scVI does not train on either. Wall time and peak memory are of the method alone. Each (seed, method) runs in
 its own process so that time and memory are its own.
 
 Run: `python benchmarks/compare.py [--scale small|paper] [--difficulty default|hard] [--celltype interneuron] [--seeds 0 1 2]
@@ -56,23 +60,35 @@ def load_screen(scale: str, seed: int, celltype: str, cache: Path, difficulty: s
     return ad.read_h5ad(path)
 
 
+def validation_mask(adata, seed: int):
+    "perturbaware's own split of these cells (`make_split`, as `pa.fit` draws it): the cells no method trains on."
+    from perturbaware.loop import FitConfig, make_split
+    return make_split(adata.obs['perturbation'].astype(str).to_numpy(), None, FitConfig().loop.val_fraction, seed)
+
+
 def nnnu_on_latent(Z, adata, seed: int):
-    "perturbaware's classifiers (default preset) on another method's latent codes: per-cell sigma(g) of own target."
+    "perturbaware's classifiers (default preset) on another method's latent codes: sigma(g), cells x perturbations."
     from scipy.special import expit
     from perturbaware.loop import FitConfig
     from perturbaware.nnnu import fit_nnnu
-    from perturbaware.data import own_target_values
     labels = adata.obs['perturbation'].astype(str).to_numpy()
     res = fit_nnnu(Z, labels, None, config=FitConfig().classifier, seed=seed, progress=False,
                    index=adata.obs_names)
-    return expit(own_target_values(res.logits, labels))
+    return expit(res.logits)
 
 
-def run_method(method: str, adata, seed: int, scvi_latent: int | None):
-    "Per-cell probability (guide-labelled cells), latent codes or None, and notes."
+def run_method(method: str, adata, seed: int, scvi_latent: int | None) -> dict:
+    """What a method says about the cells: `p` (own-target probability of the guide-labelled cells), `table` (cells x
+    perturbations, for the controls) or None, `Z` (latent codes) or None, `recon` (a function that draws one sampled
+    log-normalized reconstruction of every cell from a model that did not train on the validation cells; called
+    after the method's time and memory are measured) or None, `selected`
+    genes or None, and `notes`."""
     import perturbaware as pa
     from scipy.special import expit
+    from perturbaware.data import own_target_values
     keys = pa.result_keys()
+    labels = adata.obs['perturbation'].astype(str).to_numpy()
+    out = dict(table=None, Z=None, recon=None, selected=None)
     if method in ('perturbaware', 'perturbaware-paper', 'unweighted-ae', 'mse-ae'):
         cfg = pa.FitConfig.paper() if method == 'perturbaware-paper' else pa.FitConfig()
         if method in ('unweighted-ae', 'mse-ae'): cfg = cfg.unweighted_baseline()
@@ -80,12 +96,16 @@ def run_method(method: str, adata, seed: int, scvi_latent: int | None):
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             model = pa.fit(adata, celltype=None, config=cfg, seed=seed, progress=False)
+        assert (adata.obs[keys['split']].to_numpy() == 'val').tolist() == validation_mask(adata, seed).tolist()
         notes = f"{len(model.history)} rounds, kept {', '.join(k.split('|')[0] for k in model.info['kept']) or 'none'}"
-        return adata.obs[keys['posterior']].to_numpy(float), adata.obsm[keys['latent']], notes, model.selected_genes
+        # the MSE head has no distribution to sample: its reconstruction is its point prediction
+        recon = (lambda: model.median(adata)) if method == 'mse-ae' else (lambda: model.sample(adata, seed=seed))
+        return dict(out, p=adata.obs[keys['posterior']].to_numpy(float), table=adata.obsm[keys['posterior']],
+                    Z=adata.obsm[keys['latent']], recon=recon, notes=notes,
+                    selected=model.selected_genes)
     if method == 'guide-prior':
         u = pa.guide_prior(adata, celltype_key=None, key_added='_u')
-        from perturbaware.data import own_target_values
-        return expit(own_target_values(u, adata.obs['perturbation'].astype(str).to_numpy())), None, 'tau = 1', None
+        return dict(out, p=expit(own_target_values(u, labels)), notes='tau = 1')
     if method == 'mixscape':
         import pertpy as pt
         import scanpy as sc
@@ -99,46 +119,80 @@ def run_method(method: str, adata, seed: int, scvi_latent: int | None):
         p = a.obs['mixscape_class_p_ko'].to_numpy(float)
         classes = a.obs['mixscape_class_global'].astype(str)
         notes = f"perturbation_signature {t_sig:.0f} s; NP share {np.mean(classes[a.obs['perturbation'] != 'control'] == 'NP'):.2f}"
-        return p, None, notes, None
+        return dict(out, p=p, notes=notes)
     if method == 'scvi':
+        # scVI trains on the training cells of the same split as perturbaware (its reconstructions of the validation
+        # cells are then out of sample, as theirs are), then encodes and samples every cell
+        import scipy.sparse as sp
         import scvi
-        a = adata.copy()
-        a.X = a.layers['counts'].copy()
+        val = validation_mask(adata, seed)
+        full = adata.copy(); full.X = full.layers['counts'].copy()
+        train = full[~val].copy()
         scvi.settings.seed = seed
-        scvi.model.SCVI.setup_anndata(a, batch_key='mouse')
+        scvi.model.SCVI.setup_anndata(train, batch_key='mouse')
         kw = {} if scvi_latent is None else dict(n_latent=scvi_latent)
-        m = scvi.model.SCVI(a, **kw)
+        m = scvi.model.SCVI(train, **kw)
         m.train(accelerator='cpu', enable_progress_bar=False)
-        Z = m.get_latent_representation()
-        return nnnu_on_latent(Z, adata, seed), Z, f"n_latent {m.module.n_latent}, {m.history['elbo_train'].shape[0]} epochs", None
+        Z = m.get_latent_representation(full)
+        def recon():   # log-normalized as `preprocess` normalizes observed cells: to target_sum per cell, then log1p
+            counts = np.asarray(m.posterior_predictive_sample(full, n_samples=1).todense(), float)
+            target = adata.uns['perturbaware_preprocess']['target_sum']
+            return np.log1p(counts * (target / np.maximum(counts.sum(1, keepdims=True), 1)))
+        table = nnnu_on_latent(Z, adata, seed)
+        return dict(out, p=own_target_values(table, labels), table=table, Z=Z, recon=recon,
+                    notes=f"n_latent {m.module.n_latent}, {m.history['elbo_train'].shape[0]} epochs on the training cells")
     raise ValueError(method)
 
 
-def evaluate(adata, p, Z, selected) -> list:
-    "One row per effective or inert category: AUROC, means, latent probe; plus one 'all effective' row with ECE."
+def evaluate(adata, res: dict, seed: int) -> list:
+    """One row per effective or inert category: AUROC, means, latent probe, selected genes, latent MMD and l2 to the
+    controls (Appendix 9.3, validation cells) and the reconstruction-of-effects correlation (validation cells, true DE
+    genes); one '(effective)' row with ECE; one '(controls)' row with the mean probability of controls for the
+    effective perturbations; one '(marginals)' row with the marginal fidelity of the reconstructions of the
+    validation cells (mean W1 over genes, its two-halves floor, zero-fraction error)."""
     import perturbaware as pa
+    from perturbaware.evaluate import _dense, effect_correlation, latent_separation
+    p, Z, selected = res['p'], res['Z'], res['selected']
+    recon = res['recon']() if res['recon'] is not None else None
     labels = adata.obs['perturbation'].astype(str).to_numpy()
     truth = adata.obs['true_strength'].to_numpy(float) > 0
-    de = {k.split('|')[0]: v for k, v in adata.uns['true_de_genes'].items() if k.endswith('|' + str(adata.obs['celltype'].iloc[0]))}
+    ct = str(adata.obs['celltype'].iloc[0])
+    de = {k.split('|')[0]: v for k, v in adata.uns['true_de_genes'].items() if k.endswith('|' + ct)}
+    val = validation_mask(adata, seed)
+    X = _dense(adata.X)
+    sep = latent_separation(Z, labels, val, seed=seed) if Z is not None else None
     rows, eff_mask = [], np.zeros(len(labels), bool)
     for k in sorted(set(labels) - {'control'}):
         m = labels == k
         row = dict(category=k, effective=k in de, n=int(m.sum()), true_fraction=float(truth[m].mean()),
                    mean_p=float(np.nanmean(p[m])))
+        if sep is not None and k in sep.index: row.update(mmd=sep.loc[k, 'mmd'], l2=sep.loc[k, 'l2'])
         if k in de:
             eff_mask |= m
             row.update(auroc=pa.auroc(p[m], truth[m]), mean_p_perturbed=float(np.nanmean(p[m & truth])),
                        mean_p_unperturbed=float(np.nanmean(p[m & ~truth])))
             if Z is not None and 0 < truth[m].sum() < m.sum(): row['latent_probe'] = pa.probe_auroc(Z[m], truth[m])
             if selected is not None:
-                sel = set(selected.get(f"{k}|{adata.obs['celltype'].iloc[0]}", []))
+                sel = set(selected.get(f"{k}|{ct}", []))
                 hit = len(sel & set(de[k]))
                 row.update(precision=hit / len(sel) if sel else np.nan, recall=hit / len(de[k]))
+            if recon is not None:
+                genes = adata.var_names.get_indexer(pd.Index(de[k])); genes = genes[genes >= 0]
+                row['effect_correlation'] = effect_correlation(
+                    X, {'r': recon}, val & m & truth, val & (labels == 'control'), genes)['r']
         rows.append(row)
     ok = eff_mask & np.isfinite(p)
     rows.append(dict(category='(effective)', effective=True, n=int(eff_mask.sum()),
-                     ece=pa.expected_calibration_error(p[ok], truth[ok]),
-                     mean_p=float(np.nanmean(p[eff_mask]))))
+                     ece=pa.expected_calibration_error(p[ok], truth[ok]), mean_p=float(np.nanmean(p[eff_mask]))))
+    if res['table'] is not None:
+        ctrl = labels == 'control'
+        cols = [c for c in res['table'].columns if str(c).split('|')[0] in de]
+        rows.append(dict(category='(controls)', effective=False, n=int(ctrl.sum()),
+                         mean_p=float(np.nanmean(np.asarray(res['table'], float)[ctrl][:, res['table'].columns.get_indexer(cols)]))))
+    if recon is not None:
+        fid = pa.marginal_fidelity(X[val], {'r': np.asarray(recon)[val]}, seed=seed).groupby('method')[['w1', 'zero_frac_err']].mean()
+        rows.append(dict(category='(marginals)', effective=False, n=int(val.sum()), w1=fid.loc['r', 'w1'],
+                         w1_floor=fid.loc['floor (two halves)', 'w1'], zero_frac_err=fid.loc['r', 'zero_frac_err']))
     return rows
 
 
@@ -147,11 +201,11 @@ def worker(a):
     adata = load_screen(a.scale, a.seed, a.celltype, cache, a.difficulty)
     with PeakRSS() as m:
         try:
-            p, Z, notes, selected = run_method(a.method, adata, a.seed, a.scvi_latent)
-            status = 'ok'
+            res = run_method(a.method, adata, a.seed, a.scvi_latent)
+            notes, status = res['notes'], 'ok'
         except ImportError as e:
-            p = Z = selected = None; notes, status = f'not installed: {e.name} (pip install -e .[bench])', 'missing'
-    rows = evaluate(adata, p, Z, selected) if p is not None else []
+            res = None; notes, status = f'not installed: {e.name} (pip install -e .[bench])', 'missing'
+    rows = evaluate(adata, res, a.seed) if res is not None else []
     res = dict(method=a.method + (f'-{a.scvi_latent}' if a.method == 'scvi' and a.scvi_latent else ''),
                seed=a.seed, scale=a.scale, difficulty=a.difficulty, celltype=a.celltype, status=status, notes=notes,
                seconds=m.seconds, peak_rss_gb=m.peak / 2**30, rows=rows)
@@ -205,9 +259,19 @@ def main():
     print('\nAUROC of the per-cell probability against the truth (mean over seeds):')
     print(eff.pivot_table(index='method', columns='category', values='auroc').round(3).to_string())
     summary = table[table['category'] == '(effective)'].groupby('method')[['ece', 'seconds', 'peak_rss_gb']].mean()
-    summary['mean p, inert'] = table[~table['effective']].groupby('method')['mean_p'].mean()
-    if 'latent_probe' in eff: summary['latent probe'] = eff.groupby('method')['latent_probe'].mean()
-    print('\nCalibration, inert perturbations, latent probe, cost (mean over seeds):')
+    summary['mean p, inert'] = table[~table['effective'] & ~table['category'].str.startswith('(')].groupby('method')['mean_p'].mean()
+    summary['mean p, controls'] = table[table['category'] == '(controls)'].groupby('method')['mean_p'].mean()
+    for col, name in (('latent_probe', 'latent probe'), ('effect_correlation', 'effect r'), ('mmd', 'MMD')):
+        if col in eff: summary[name] = eff.groupby('method')[col].mean()
+    if 'mmd' in table:
+        inert = table[~table['effective'] & ~table['category'].str.startswith('(')]
+        summary['MMD inert'] = inert.groupby('method')['mmd'].mean()
+    if 'w1' in table:
+        marg = table[table['category'] == '(marginals)'].groupby('method')
+        summary['W1/floor'] = marg['w1'].mean() / marg['w1_floor'].mean()
+        summary['zero err'] = marg['zero_frac_err'].mean()
+    print('\nCalibration, inert perturbations and controls, latent, reconstructions, cost (mean over seeds; MMD, effect r '
+          'and W1 on validation cells):')
     print(summary.round(3).to_string())
     print(f'\nwritten: {out / f"compare_{tag}.csv"}')
 
