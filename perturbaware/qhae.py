@@ -460,8 +460,11 @@ class QuantileHurdleAE:
         return tot / n
 
     @torch.no_grad()
-    def _batches(self, adata, fn, layer=None, batch: int = 2048, X=None):
+    def _batches(self, adata, fn, layer=None, batch: int | None = None, X=None):
         X = self._matrix(adata, layer) if X is None else as_float32(X)
+        # decoding holds cells x genes x levels quantiles: cells per batch so that this stays near 2^26 values
+        # (256 MB; 2,048 cells of 4,000 genes would be 1.4 GB per tensor)
+        batch = batch or max(1, min(2048, 2 ** 26 // (X.shape[1] * self.config.n_levels)))
         self.module.eval()
         out = [fn(torch.as_tensor(dense_rows(X, slice(i, i + batch)), device=self.device))
                for i in range(0, X.shape[0], batch)]
