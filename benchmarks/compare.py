@@ -26,7 +26,7 @@ over the true DE genes. Latent and reconstruction figures are on the validation 
 scVI does not train on either. Wall time and peak memory are of the method alone. Each (seed, method) runs in
 its own process so that time and memory are its own.
 
-Run: `python benchmarks/compare.py [--scale small|paper] [--difficulty default|hard] [--celltype interneuron] [--seeds 0 1 2]
+Run: `python benchmarks/compare.py [--scale small|paper] [--difficulty default|hard] [--celltype interneuron|all] [--seeds 0 1 2]
 [--methods ...]`. Results of earlier runs on the same screen are kept unless rerun (so methods can be
 added one at a time). The peers come from the `bench` extra (`pip install -e .[bench]`: pertpy, scvi-tools); a
 method whose package is missing is reported as such and the others still run."""
@@ -54,16 +54,20 @@ def load_screen(scale: str, seed: int, celltype: str, cache: Path, difficulty: s
     import perturbaware as pa
     path = cache / f'screen_{scale}{"" if difficulty == "default" else "_" + difficulty}_s{seed}_{celltype}.h5ad'
     if not path.exists():
-        a = pa.simulate_preprocessed(scale, seed, difficulty=difficulty, celltype=celltype)
+        a = pa.simulate_preprocessed(scale, seed, difficulty=difficulty, celltype=None if celltype == 'all' else celltype)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix('.tmp.h5ad'); a.write_h5ad(tmp); tmp.rename(path)
     return ad.read_h5ad(path)
 
 
+def celltypes(adata) -> np.ndarray:
+    return adata.obs['celltype'].astype(str).to_numpy()
+
+
 def validation_mask(adata, seed: int):
     "perturbaware's own split of these cells (`make_split`, as `pa.fit` draws it): the cells no method trains on."
     from perturbaware.loop import FitConfig, make_split
-    return make_split(adata.obs['perturbation'].astype(str).to_numpy(), None, FitConfig().loop.val_fraction, seed)
+    return make_split(adata.obs['perturbation'].astype(str).to_numpy(), celltypes(adata), FitConfig().loop.val_fraction, seed)
 
 
 def nnnu_on_latent(Z, adata, seed: int):
@@ -72,7 +76,7 @@ def nnnu_on_latent(Z, adata, seed: int):
     from perturbaware.loop import FitConfig
     from perturbaware.nnnu import fit_nnnu
     labels = adata.obs['perturbation'].astype(str).to_numpy()
-    res = fit_nnnu(Z, labels, None, config=FitConfig().classifier, seed=seed, progress=False,
+    res = fit_nnnu(Z, labels, celltypes(adata), config=FitConfig().classifier, seed=seed, progress=False,
                    index=adata.obs_names)
     return expit(res.logits)
 
@@ -104,7 +108,7 @@ def run_method(method: str, adata, seed: int, scvi_latent: int | None) -> dict:
                     Z=adata.obsm[keys['latent']], recon=recon, notes=notes,
                     selected=model.selected_genes)
     if method == 'guide-prior':
-        u = pa.guide_prior(adata, celltype_key=None, key_added='_u')
+        u = pa.guide_prior(adata, celltype_key='celltype', key_added='_u')   # as pa.fit ranks UMIs: within cell types
         return dict(out, p=expit(own_target_values(u, labels)), notes='tau = 1')
     if method == 'mixscape':
         import pertpy as pt
@@ -112,10 +116,15 @@ def run_method(method: str, adata, seed: int, scvi_latent: int | None) -> dict:
         a = adata.copy()
         sc.pp.pca(a, n_comps=40, random_state=seed)
         ms = pt.tl.Mixscape()
+        # replicates: the mice, within each cell type (controls of the same mouse and cell type give the signature);
+        # with several cell types, the mixture is fitted per cell type too (pertpy's split_by)
+        several = a.obs['celltype'].nunique() > 1
+        a.obs['replicate'] = a.obs['mouse'].astype(str) + ('|' + a.obs['celltype'].astype(str) if several else '')
         t0 = time.perf_counter()
-        ms.perturbation_signature(a, pert_key='perturbation', control='control', split_by='mouse')
+        ms.perturbation_signature(a, pert_key='perturbation', control='control', split_by='replicate')
         t_sig = time.perf_counter() - t0
-        ms.mixscape(a, pert_key='perturbation', control='control', layer='X_pert', random_state=seed)
+        ms.mixscape(a, pert_key='perturbation', control='control', layer='X_pert', random_state=seed,
+                    split_by='celltype' if several else None)
         p = a.obs['mixscape_class_p_ko'].to_numpy(float)
         classes = a.obs['mixscape_class_global'].astype(str)
         notes = f"perturbation_signature {t_sig:.0f} s; NP share {np.mean(classes[a.obs['perturbation'] != 'control'] == 'NP'):.2f}"
@@ -155,40 +164,45 @@ def evaluate(adata, res: dict, seed: int) -> list:
     p, Z, selected = res['p'], res['Z'], res['selected']
     recon = res['recon']() if res['recon'] is not None else None
     labels = adata.obs['perturbation'].astype(str).to_numpy()
+    cts = celltypes(adata)
+    several = len(set(cts)) > 1
+    name = lambda k, ct: f'{k}|{ct}' if several else k   # one cell type: the perturbation's name alone
     truth = adata.obs['true_strength'].to_numpy(float) > 0
-    ct = str(adata.obs['celltype'].iloc[0])
-    de = {k.split('|')[0]: v for k, v in adata.uns['true_de_genes'].items() if k.endswith('|' + ct)}
+    de = adata.uns['true_de_genes']
     val = validation_mask(adata, seed)
     X = _dense(adata.X)
-    sep = latent_separation(Z, labels, val, seed=seed) if Z is not None else None
+    sep = latent_separation(Z, labels, val, celltypes=cts, seed=seed) if Z is not None else None
     rows, eff_mask = [], np.zeros(len(labels), bool)
-    for k in sorted(set(labels) - {'control'}):
-        m = labels == k
-        row = dict(category=k, effective=k in de, n=int(m.sum()), true_fraction=float(truth[m].mean()),
-                   mean_p=float(np.nanmean(p[m])))
-        if sep is not None and k in sep.index: row.update(mmd=sep.loc[k, 'mmd'], l2=sep.loc[k, 'l2'])
-        if k in de:
-            eff_mask |= m
-            row.update(auroc=pa.auroc(p[m], truth[m]), mean_p_perturbed=float(np.nanmean(p[m & truth])),
-                       mean_p_unperturbed=float(np.nanmean(p[m & ~truth])))
-            if Z is not None and 0 < truth[m].sum() < m.sum(): row['latent_probe'] = pa.probe_auroc(Z[m], truth[m])
-            if selected is not None:
-                sel = set(selected.get(f"{k}|{ct}", []))
-                hit = len(sel & set(de[k]))
-                row.update(precision=hit / len(sel) if sel else np.nan, recall=hit / len(de[k]))
-            if recon is not None:
-                genes = adata.var_names.get_indexer(pd.Index(de[k])); genes = genes[genes >= 0]
-                row['effect_correlation'] = effect_correlation(
-                    X, {'r': recon}, val & m & truth, val & (labels == 'control'), genes)['r']
-        rows.append(row)
+    for ct in sorted(set(cts)):
+        ctrl = (labels == 'control') & (cts == ct)
+        for k in sorted(set(labels[cts == ct]) - {'control'}):
+            m, cat = (labels == k) & (cts == ct), f'{k}|{ct}'
+            row = dict(category=name(k, ct), effective=cat in de, n=int(m.sum()), true_fraction=float(truth[m].mean()),
+                       mean_p=float(np.nanmean(p[m])))
+            if sep is not None and cat in sep.index: row.update(mmd=sep.loc[cat, 'mmd'], l2=sep.loc[cat, 'l2'])
+            if cat in de:
+                eff_mask |= m
+                row.update(auroc=pa.auroc(p[m], truth[m]), mean_p_perturbed=float(np.nanmean(p[m & truth])),
+                           mean_p_unperturbed=float(np.nanmean(p[m & ~truth])))
+                if Z is not None and 0 < truth[m].sum() < m.sum(): row['latent_probe'] = pa.probe_auroc(Z[m], truth[m])
+                if selected is not None:
+                    sel = set(selected.get(cat, []))
+                    hit = len(sel & set(de[cat]))
+                    row.update(precision=hit / len(sel) if sel else np.nan, recall=hit / len(de[cat]))
+                if recon is not None:
+                    genes = adata.var_names.get_indexer(pd.Index(de[cat])); genes = genes[genes >= 0]
+                    row['effect_correlation'] = effect_correlation(X, {'r': recon}, val & m & truth, val & ctrl, genes)['r']
+            rows.append(row)
     ok = eff_mask & np.isfinite(p)
     rows.append(dict(category='(effective)', effective=True, n=int(eff_mask.sum()),
                      ece=pa.expected_calibration_error(p[ok], truth[ok]), mean_p=float(np.nanmean(p[eff_mask]))))
-    if res['table'] is not None:
+    if res['table'] is not None:   # controls, for the effective perturbations of their own cell type
         ctrl = labels == 'control'
-        cols = [c for c in res['table'].columns if str(c).split('|')[0] in de]
+        T = np.asarray(res['table'], float)
+        cols = np.array([str(c) for c in res['table'].columns])
+        vals = [T[ctrl & (cts == ct)][:, [f'{c}|{ct}' in de for c in cols]] for ct in sorted(set(cts))]
         rows.append(dict(category='(controls)', effective=False, n=int(ctrl.sum()),
-                         mean_p=float(np.nanmean(np.asarray(res['table'], float)[ctrl][:, res['table'].columns.get_indexer(cols)]))))
+                         mean_p=float(np.nanmean(np.concatenate([v.ravel() for v in vals])))))
     if recon is not None:
         fid = pa.marginal_fidelity(X[val], {'r': np.asarray(recon)[val]}, seed=seed).groupby('method')[['w1', 'zero_frac_err']].mean()
         rows.append(dict(category='(marginals)', effective=False, n=int(val.sum()), w1=fid.loc['r', 'w1'],
@@ -226,7 +240,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--scale', choices=('small', 'paper'), default='small')
     ap.add_argument('--difficulty', choices=('default', 'hard'), default='default')
-    ap.add_argument('--celltype', default='interneuron')
+    ap.add_argument('--celltype', default='interneuron', help="one cell type, or 'all' (every cell type in one fit)")
     ap.add_argument('--seeds', type=int, nargs='+', default=[0])
     ap.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS)
     ap.add_argument('--scvi-latent', type=int, default=None, help='n_latent of scVI (default: its own, 10)')
