@@ -101,7 +101,7 @@ def run_method(method: str, adata, seed: int, scvi_latent: int | None) -> dict:
             warnings.simplefilter('ignore')
             model = pa.fit(adata, celltype=None, config=cfg, seed=seed, progress=False)
         assert (adata.obs[keys['split']].to_numpy() == 'val').tolist() == validation_mask(adata, seed).tolist()
-        notes = f"{len(model.history)} rounds, kept {', '.join(k.split('|')[0] for k in model.info['kept']) or 'none'}"
+        notes = f"{len(model.history)} rounds, kept {', '.join(model.info['kept']) or 'none'}"
         # the MSE head has no distribution to sample: its reconstruction is its point prediction
         recon = (lambda: model.median(adata)) if method == 'mse-ae' else (lambda: model.sample(adata, seed=seed))
         return dict(out, p=adata.obs[keys['posterior']].to_numpy(float), table=adata.obsm[keys['posterior']],
