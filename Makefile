@@ -69,7 +69,7 @@ bench-scale: setup
 
 ## perturbaware next to Mixscape (pertpy) and scVI on the built-in screen, against its truth; the peers go into
 ## their own environment (.venv-bench, the `bench` extra), so the library's environment and tests never need them.
-## COMPARE_ARGS, e.g. "--scale paper --seeds 0 1 2"
+## COMPARE_ARGS, e.g. "--scale paper --seeds 0 1 2", "--celltype all" (every cell type in one fit), "--methods scvi --scvi-latent 50"
 COMPARE_ARGS ?= --scale small --seeds 0
 bench-compare:
 	test -x .venv-bench/bin/python || python3 -m venv .venv-bench
