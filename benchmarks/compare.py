@@ -132,7 +132,6 @@ def run_method(method: str, adata, seed: int, scvi_latent: int | None) -> dict:
     if method == 'scvi':
         # scVI trains on the training cells of the same split as perturbaware (its reconstructions of the validation
         # cells are then out of sample, as theirs are), then encodes and samples every cell
-        import scipy.sparse as sp
         import scvi
         val = validation_mask(adata, seed)
         full = adata.copy(); full.X = full.layers['counts'].copy()
@@ -197,11 +196,11 @@ def evaluate(adata, res: dict, seed: int) -> list:
     rows.append(dict(category='(effective)', effective=True, n=int(eff_mask.sum()),
                      ece=pa.expected_calibration_error(p[ok], truth[ok]), mean_p=float(np.nanmean(p[eff_mask]))))
     if res['table'] is not None:   # controls, for the effective perturbations of their own cell type
-        ctrl = labels == 'control'
+        is_control = labels == 'control'
         T = np.asarray(res['table'], float)
         cols = np.array([str(c) for c in res['table'].columns])
-        vals = [T[ctrl & (cts == ct)][:, [f'{c}|{ct}' in de for c in cols]] for ct in sorted(set(cts))]
-        rows.append(dict(category='(controls)', effective=False, n=int(ctrl.sum()),
+        vals = [T[is_control & (cts == ct)][:, [f'{c}|{ct}' in de for c in cols]] for ct in sorted(set(cts))]
+        rows.append(dict(category='(controls)', effective=False, n=int(is_control.sum()),
                          mean_p=float(np.nanmean(np.concatenate([v.ravel() for v in vals])))))
     if recon is not None:
         fid = pa.marginal_fidelity(X[val], {'r': np.asarray(recon)[val]}, seed=seed).groupby('method')[['w1', 'zero_frac_err']].mean()
@@ -273,12 +272,12 @@ def main():
     print('\nAUROC of the per-cell probability against the truth (mean over seeds):')
     print(eff.pivot_table(index='method', columns='category', values='auroc').round(3).to_string())
     summary = table[table['category'] == '(effective)'].groupby('method')[['ece', 'seconds', 'peak_rss_gb']].mean()
-    summary['mean p, inert'] = table[~table['effective'] & ~table['category'].str.startswith('(')].groupby('method')['mean_p'].mean()
+    inert = table[~table['effective'] & ~table['category'].str.startswith('(')]   # the inert perturbations' rows
+    summary['mean p, inert'] = inert.groupby('method')['mean_p'].mean()
     summary['mean p, controls'] = table[table['category'] == '(controls)'].groupby('method')['mean_p'].mean()
     for col, name in (('latent_probe', 'latent probe'), ('effect_correlation', 'effect r'), ('mmd', 'MMD')):
         if col in eff: summary[name] = eff.groupby('method')[col].mean()
     if 'mmd' in table:
-        inert = table[~table['effective'] & ~table['category'].str.startswith('(')]
         summary['MMD inert'] = inert.groupby('method')['mmd'].mean()
     if 'w1' in table:
         marg = table[table['category'] == '(marginals)'].groupby('method')
