@@ -9,12 +9,15 @@ truth of:
 - `probe`: the signal probe (a cross-validated logistic regression given the true labels), on all cells of the
   category, and `probe val` on the validation cells only (cells the autoencoder never trained on);
 - `leak train` / `leak val`: the leak probe (truly unperturbed guide-labelled cells vs controls) on training and
-  on validation cells: memorised training cells against a label the latent really encodes.
+  on validation cells: memorised training cells against a label the latent really encodes;
+- `nnnu_label` / `pn_label`: what each reader can see without the truth, the AUROC of its out-of-fold scores between
+  guide-labelled and control cells (the rule of `NNNUConfig.reader='auto'`).
 With `--variants`, the nnNU classifiers are refitted on round 1's latent with other settings (prevalence search,
 the paper's learning rate, no dropout, fixed prevalences, 64 hidden units) to see which reader setting matters.
 
 Run: `python benchmarks/bench_readers.py [--scale paper|small] [--difficulty default|hard] [--seed 0] [--rounds 3]
-[--variants]` (paper scale: about 8 minutes per fit of 3 rounds on 2 cores, 1 minute per variant set)."""
+[--variants] [--keep DIR]` (`--keep`: the fitted rounds stay in DIR, and a later run with the same DIR reads them
+instead of refitting) (paper scale: about 8 minutes per fit of 3 rounds on 2 cores, 1 minute per variant set)."""
 import argparse
 import json
 import shutil
@@ -27,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-EFFECTIVE = ('Ufd1l', 'Dgcr14', 'Gnb1l', 'Dgcr8')
+from perturbaware.simulate import EFFECTIVE  # (the simulated screen's effective perturbations)
 CELLTYPE = 'interneuron'
 
 
@@ -67,8 +70,13 @@ def readers(adata, out: Path, t: int) -> pd.DataFrame:
         s = m | ctrl
         pn = cross_validated_scores(Z[s], m[s], 4, 1.0, 0)
         un = m & ~truth
-        rows.append(dict(round=t, perturbation=k, nnnu=auroc(logits[k].to_numpy()[m], truth[m]),
-                         pn=auroc(pn[m[s]], truth[s][m[s]]), probe=probe_auroc(Z[m], truth[m]),
+        g = logits[k].to_numpy()
+        rows.append(dict(round=t, perturbation=k, nnnu=auroc(g[m], truth[m]),
+                         pn=auroc(pn[m[s]], truth[s][m[s]]),
+                         # what each reader can see without the truth: how well its out-of-fold scores rank the
+                         # guide-labelled cells above the controls (under SCAR, monotone in its AUROC on the truth)
+                         nnnu_label=auroc(g[s], m[s]), pn_label=auroc(pn, m[s]),
+                         probe=probe_auroc(Z[m], truth[m]),
                          probe_val=probe_auroc(Z[m & val], truth[m & val], n_folds=3),
                          leak_train=probe_auroc(Z[(un | ctrl) & ~val], un[(un | ctrl) & ~val]),
                          leak_val=probe_auroc(Z[(un | ctrl) & val], un[(un | ctrl) & val], n_folds=3)))
@@ -85,7 +93,8 @@ def variants(adata, out: Path, seed: int) -> pd.DataFrame:
     settings = {'default preset': base, 'prevalence search': replace(base, prevalence='search'),
                 'lr 1e-4 x 7000 (paper)': replace(base, lr=1e-4, steps=7000), 'no dropout': replace(base, dropout=0.0),
                 'alpha fixed 0.3': replace(base, prevalence='search', alpha_start=0.3, alpha_min=0.3),
-                'hidden 64': replace(base, hidden=64)}
+                'hidden 64': replace(base, hidden=64), 'linear (hidden 0)': replace(base, hidden=0),
+                'steps 6000': replace(base, steps=6000), 'final weights': replace(base, checkpoint='last'), 'no weight decay': replace(base, weight_decay=0.0)}
     cats = [f'{k}|{CELLTYPE}' for k in EFFECTIVE]
     rows = []
     for name, cfg in settings.items():
@@ -104,12 +113,18 @@ if __name__ == '__main__':
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--budget', choices=('full', 'test'), default='full')
     ap.add_argument('--variants', action='store_true')
+    ap.add_argument('--keep', help='folder that keeps the fitted rounds; an existing one is read instead of refitting')
     a = ap.parse_args()
     pd.set_option('display.width', 200)
     with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
         warnings.simplefilter('ignore')
-        out = Path(tmp)
-        adata = fit_rounds(a.scale, a.difficulty, a.seed, a.rounds, a.budget, out)
+        out = Path(a.keep or tmp)
+        if a.keep and (out / 'round1').exists():
+            import anndata
+            adata = anndata.read_h5ad(out / 'adata.h5ad')
+        else:
+            adata = fit_rounds(a.scale, a.difficulty, a.seed, a.rounds, a.budget, out)
+            if a.keep: adata.write_h5ad(out / 'adata.h5ad')
         done = sorted(int(p.name[5:]) for p in out.glob('round*'))
         table = pd.concat([readers(adata, out, t) for t in done])
         print(f'{a.scale} {a.difficulty} screen, seed {a.seed}: AUROC against the truth per round\n'

@@ -16,16 +16,17 @@ from scipy.stats import rankdata
 
 from ._core import (CONTROL, NO_CELLTYPE, PerturbawareInputError, category_name, celltype_array,
                                 parse_category, progress as _progress, require_controls, resolve_device)
-from .evaluate import auroc, cross_validated_scores
+from .evaluate import auroc, cross_validated_scores, logistic_fit
 
 # %% auto #0
-__all__ = ['PREVALENCE_RULES', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask', 'train_classifiers',
+__all__ = ['PREVALENCE_RULES', 'READERS', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask', 'train_classifiers',
            'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits', 'mixture_proportion', 'rank_evidence',
            'pu_calibration', 'calibrated_logit', 'top_half_mean', 'screen_statistics', 'screen_keep',
            'screen_perturbations', 'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
 PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.prevalence)
+READERS = ('nnnu', 'logistic', 'auto')      # what scores a category (NNNUConfig.reader)
 
 
 @dataclass
@@ -62,6 +63,10 @@ class NNNUConfig:
     estimate_min_fraction: float = 0.25  # 'estimate': smallest share of controls below a threshold
     calibrate: bool = False       # map each classifier's scores to P(perturbed | score) through the controls'
                                   # out-of-fold scores (`pu_calibration`); False: sigma(g) as trained (the paper)
+    reader: str = 'nnnu'          # the score of a category: 'nnnu' (the paper); 'logistic': an L2 logistic
+                                  # regression of guide-labelled vs control cells (Elkan & Noto 2008: under SCAR
+                                  # its score ranks cells as P(perturbed | z) does); 'auto': per category, whichever
+                                  # ranks its guide-labelled training cells above the controls better out of fold
 
     @property
     def alphas(self) -> np.ndarray:
@@ -308,6 +313,30 @@ def _chosen(model: GroupedMLP, j) -> dict:
     return dict(W1=sd['W1'].view(C, d, -1, H)[c, :, j, :], b1=sd['b1'].view(C, 1, -1, H)[c, :, j, :],
                 W2=sd['W2'][c, j][:, None, :], b2=sd['b2'][c, :, j][:, :, None])
 
+
+def _pooled(rows_u, rows_n) -> tuple:
+    "A category's guide-labelled rows, then its controls' rows, and which of them are guide-labelled."
+    return np.concatenate([rows_u, rows_n]), np.arange(len(rows_u) + len(rows_n)) < len(rows_u)
+
+
+def _logistic_reader(Z, rows_u, rows_n, seed: int, l2: float = 1.0) -> tuple:
+    """The logistic reader of one category: out-of-fold scores of its training cells (`rows_u`, then `rows_n`) and
+    the weights (w, b) of the regression fitted on all of them, as a score w.z + b of the rows of Z as given."""
+    rows, y = _pooled(rows_u, rows_n)
+    oof = cross_validated_scores(Z[rows], y, seed=seed)
+    mu, sd = Z[rows].mean(0), Z[rows].std(0) + 1e-8          # cross_validated_scores standardises the same way
+    w = logistic_fit((Z[rows] - mu) / sd, y.astype(float), l2)
+    return oof, w[:-1] / sd, w[-1] - (mu / sd) @ w[:-1]
+
+
+def _set_linear(state: dict, c: int, w, b) -> None:
+    "Make classifier c of a saved one-hidden-layer state the linear score w.z + b = relu(w.z + b) - relu(-w.z - b)."
+    for v in state.values(): v[c] = 0
+    w = torch.as_tensor(w, dtype=state['W1'].dtype)
+    state['W1'][c, :, 0], state['W1'][c, :, 1] = w, -w
+    state['b1'][c, 0, 0], state['b1'][c, 0, 1] = float(b), -float(b)
+    state['W2'][c, 0, 0], state['W2'][c, 0, 1] = 1.0, -1.0
+
 # %% ../nbs/07_nnnu.ipynb #0e32b2a1
 def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConfig | None = None, seed: int = 0,
              device='auto', progress: bool = True, index=None, *, val_mask=None, categories=None,
@@ -319,6 +348,10 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     all). `control_offset`: a logit added to the controls' scores when checking the calibration target, e.g.
     tau * u for the guide prior of controls, to calibrate the pseudo-posterior rather than sigma(g)."""
     cfg = config or NNNUConfig()
+    if cfg.prevalence not in PREVALENCE_RULES:
+        raise PerturbawareInputError(f"prevalence must be one of {list(PREVALENCE_RULES)}, not {cfg.prevalence!r}")
+    if cfg.reader not in READERS:
+        raise PerturbawareInputError(f"reader must be one of {list(READERS)}, not {cfg.reader!r}")
     Z = np.asarray(Z, dtype=np.float32)
     labels = np.asarray(labels).astype(str)
     n = len(labels)
@@ -370,17 +403,16 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         val_g = predict_classifiers(model, Zt, va_n)                                    # (C, A, P)
         calib = np.stack([sig(val_g[c, :, :len(r)] + control_offset).mean(1) for c, r in enumerate(va_n)])  # (C, A)
         first_ok = np.where((calib <= cfg.target).any(1), (calib <= cfg.target).argmax(1), len(alphas) - 1)
+        Zs = Zt.cpu().numpy()
+        # the logistic reader of each category (out-of-fold scores, weights), computed once when a rule needs it
+        lr = {c: _logistic_reader(Zs, tr_u[c], tr_n[c], seed) for c in range(len(fitted))
+              if cfg.prevalence == 'estimate' or cfg.reader != 'nnnu'}
         if cfg.prevalence == 'estimate':   # mixture-proportion estimate on the training cells' out-of-fold scores
-            Zs = Zt.cpu().numpy()
             for c in range(len(fitted)):
-                rows_c = np.concatenate([tr_u[c], tr_n[c]])
-                y = np.r_[np.ones(len(tr_u[c]), bool), np.zeros(len(tr_n[c]), bool)]
-                s = cross_validated_scores(Zs[rows_c], y, seed=seed)
-                a_hat = mixture_proportion(s[y], s[~y], cfg.estimate_min_fraction)
+                s = lr[c][0]
+                a_hat = mixture_proportion(s[:len(tr_u[c])], s[len(tr_u[c]):], cfg.estimate_min_fraction)
                 cats.loc[fitted[c], 'alpha_estimate'] = a_hat
                 first_ok[c] = int(np.argmin(np.abs(alphas - a_hat)))
-        elif cfg.prevalence not in PREVALENCE_RULES:
-            raise PerturbawareInputError(f"prevalence must be one of {list(PREVALENCE_RULES)}, not {cfg.prevalence!r}")
         cats.loc[fitted, 'alpha'] = alphas[first_ok]
         cats.loc[fitted, 'met_target'] = (calib <= cfg.target).any(1)
         cats.loc[fitted, 'val_control_mean'] = calib[np.arange(len(fitted)), first_ok]
@@ -406,7 +438,28 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         for c, r in enumerate(rows):
             logits.iloc[r, cols[c]] = g_tr[c, fold[r], np.arange(len(r))]
             oof.iloc[r, cols[c]] = True
-        # 3) optionally, calibrated posteriors: a monotone map fitted on the training cells' out-of-fold scores
+        # 3) the reader: nnNU's scores, or the logistic regression's where it ranks the labelled cells better
+        # (`label_auroc`: how well the chosen reader's out-of-fold scores rank the category's guide-labelled training
+        # cells above the controls, a truth-free measure of the read; `label_auroc_val`: the same on validation cells)
+        cats.loc[fitted, 'reader'] = 'nnnu'
+        for c, r in enumerate(rows):
+            y = _pooled(tr_u[c], tr_n[c])[1]
+            a_nn = auroc(logits.iloc[r, cols[c]].to_numpy(float), y)
+            cats.loc[fitted[c], 'label_auroc'] = a_nn
+            if cfg.reader == 'nnnu': continue
+            s_lr, w, b = lr[c]
+            a_lr = auroc(s_lr, y)
+            cats.loc[fitted[c], ['label_auroc_nnnu', 'label_auroc_logistic']] = a_nn, a_lr
+            if cfg.reader == 'logistic' or a_lr > a_nn:
+                cats.loc[fitted[c], ['reader', 'label_auroc']] = 'logistic', a_lr
+                everyone = np.flatnonzero(celltypes == cts[c])
+                logits.iloc[everyone, cols[c]] = Zs[everyone] @ w + b
+                logits.iloc[r, cols[c]] = s_lr
+                _set_linear(classifiers['state'], c, w, b)
+        for c in range(len(fitted)):   # the same on the validation cells, which no classifier trained on
+            rows_val, y_val = _pooled(va_u[c], va_n[c])
+            cats.loc[fitted[c], 'label_auroc_val'] = auroc(logits.iloc[rows_val, cols[c]].to_numpy(float), y_val)
+        # 4) optionally, calibrated posteriors: a monotone map fitted on the training cells' out-of-fold scores
         classifiers['calibration'] = [None] * len(fitted)
         if cfg.calibrate:
             for c in range(len(fitted)):
