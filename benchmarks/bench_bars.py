@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-EFFECTIVE = ('Ufd1l', 'Dgcr14', 'Gnb1l', 'Dgcr8')
+from perturbaware.simulate import EFFECTIVE  # (the simulated screen's effective perturbations)
 WEAK = 'Dgcr8'
 OUT = Path(__file__).parent / 'out' / 'bars'
 
@@ -137,6 +137,8 @@ def main():
     ap.add_argument('--set', nargs='*', default=[], metavar='SECTION.OPTION=VALUE',
                     help='config overrides, e.g. classifier.calibrate=true (results are kept apart by them)')
     ap.add_argument('--jobs', type=int, default=1, help='fits at a time (each with 2 // jobs threads)')
+    ap.add_argument('--threads', type=int, help='threads per fit (default: cores // jobs); 1 beside another busy '
+                    'process: torch with more threads than free cores runs many times slower')
     ap.add_argument('--force', action='store_true', help='refit even where a result exists')
     ap.add_argument('--out', default=str(OUT))
     ap.add_argument('--worker', nargs=2, help=argparse.SUPPRESS)   # difficulty seed
@@ -150,7 +152,7 @@ def main():
         tmp = name(d, s).with_suffix('.tmp'); tmp.write_text(json.dumps(r)); tmp.replace(name(d, s))
         return
     todo = [(d, s) for d in a.difficulty for s in a.seeds if a.force or not name(d, s).exists()]
-    threads = str(max(1, (os.cpu_count() or 2) // max(a.jobs, 1)))
+    threads = str(a.threads or max(1, (os.cpu_count() or 2) // max(a.jobs, 1)))
     env = {**os.environ, 'OMP_NUM_THREADS': threads, 'MKL_NUM_THREADS': threads}
     running = []
     while todo or running:
