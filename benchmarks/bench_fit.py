@@ -13,7 +13,7 @@ import pandas as pd
 
 import perturbaware as pa
 
-EFFECTIVE = ('Ufd1l', 'Dgcr14', 'Gnb1l', 'Dgcr8')
+from perturbaware.simulate import EFFECTIVE  # (the simulated screen's effective perturbations)
 
 
 def main():

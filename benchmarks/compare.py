@@ -48,6 +48,44 @@ METHODS = ('perturbaware', 'perturbaware-paper', 'guide-prior', 'unweighted-ae',
 OUT = Path(__file__).parent / 'out' / 'compare'
 
 
+METHOD_ORDER = ['perturbaware', 'perturbaware-paper', 'unweighted-ae', 'mse-ae', 'scvi', 'scvi-50', 'mixscape', 'guide-prior']
+
+
+def per_perturbation(table: pd.DataFrame, value: str = 'auroc') -> tuple:
+    "Mean and standard deviation over seeds of `value` per method (rows) and effective perturbation (columns)."
+    from perturbaware.simulate import EFFECTIVE   # strong, medium, medium, weak (here, not at the top: the workers
+                                                  # measure each method's memory and need not import the package)
+    eff = table[table['effective'] & ~table['category'].str.startswith('(')]
+    # columns strong to weak; with --celltype all the categories are 'perturbation|celltype', by cell type first
+    key = lambda c: (c.split('|')[1] if '|' in c else '', EFFECTIVE.index(c.split('|')[0]))
+    grid = lambda f: eff.pivot_table(index='method', columns='category', values=value, aggfunc=f).reindex(
+        index=[m for m in METHOD_ORDER if m in set(eff['method'])], columns=sorted(set(eff['category']), key=key))
+    return grid('mean'), grid('std')
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per method, means over seeds (and over the effective perturbations where a figure is per perturbation):
+    mean AUROC, ECE, mean p on inert perturbations and on controls, latent probe, MMD and l2 (effective and inert),
+    effect r, selected genes' precision and recall, W1/floor and zero-fraction error, seconds and peak memory.
+    Figures a row does not have (methods without a latent, seeds run before a column existed) are NaN."""
+    t = table
+    eff = t[t['effective'] & ~t['category'].str.startswith('(')]
+    inert = t[~t['effective'] & ~t['category'].str.startswith('(')]
+    rows = lambda cat: t[t['category'] == cat].groupby('method')
+    s = pd.DataFrame({'mean AUROC': eff.groupby('method')['auroc'].mean(), 'ECE': rows('(effective)')['ece'].mean(),
+                      'mean p, inert': inert.groupby('method')['mean_p'].mean(),
+                      'mean p, controls': rows('(controls)')['mean_p'].mean() if '(controls)' in set(t['category']) else np.nan})
+    for col, name in (('latent_probe', 'latent probe'), ('mmd', 'MMD eff.'), ('l2', 'l2 eff.'), ('effect_correlation', 'effect r'),
+                      ('precision', 'gene precision'), ('recall', 'gene recall')):
+        s[name] = eff.groupby('method')[col].mean() if col in t else np.nan
+    s['MMD inert'] = inert.groupby('method')['mmd'].mean() if 'mmd' in t else np.nan
+    if 'w1' in t:
+        s['W1/floor'] = rows('(marginals)')['w1'].mean() / rows('(marginals)')['w1_floor'].mean()
+        s['zero err.'] = rows('(marginals)')['zero_frac_err'].mean()
+    s['seconds'] = t.groupby('method')['seconds'].mean(); s['peak GB'] = t.groupby('method')['peak_rss_gb'].mean()
+    return s.reindex([m for m in METHOD_ORDER if m in s.index])
+
+
 def load_screen(scale: str, seed: int, celltype: str, cache: Path, difficulty: str = 'default'):
     "The preprocessed screen of one cell type (cached as h5ad, so every method reads the same cells)."
     import anndata as ad
@@ -268,24 +306,11 @@ def main():
             table = save(results, out, tag)      # after every method, so an interrupted run keeps what it measured
     table = save(results, out, tag)
     if table.empty: return
-    eff = table[table['effective'] & (table['category'] != '(effective)')]
     print('\nAUROC of the per-cell probability against the truth (mean over seeds):')
-    print(eff.pivot_table(index='method', columns='category', values='auroc').round(3).to_string())
-    summary = table[table['category'] == '(effective)'].groupby('method')[['ece', 'seconds', 'peak_rss_gb']].mean()
-    inert = table[~table['effective'] & ~table['category'].str.startswith('(')]   # the inert perturbations' rows
-    summary['mean p, inert'] = inert.groupby('method')['mean_p'].mean()
-    summary['mean p, controls'] = table[table['category'] == '(controls)'].groupby('method')['mean_p'].mean()
-    for col, name in (('latent_probe', 'latent probe'), ('effect_correlation', 'effect r'), ('mmd', 'MMD')):
-        if col in eff: summary[name] = eff.groupby('method')[col].mean()
-    if 'mmd' in table:
-        summary['MMD inert'] = inert.groupby('method')['mmd'].mean()
-    if 'w1' in table:
-        marg = table[table['category'] == '(marginals)'].groupby('method')
-        summary['W1/floor'] = marg['w1'].mean() / marg['w1_floor'].mean()
-        summary['zero err'] = marg['zero_frac_err'].mean()
-    print('\nCalibration, inert perturbations and controls, latent, reconstructions, cost (mean over seeds; MMD, effect r '
-          'and W1 on validation cells):')
-    print(summary.round(3).to_string())
+    print(per_perturbation(table)[0].round(3).to_string())
+    print('\nCalibration, inert perturbations and controls, latent, reconstructions, cost (mean over seeds; latent and '
+          'reconstruction figures on validation cells):')
+    print(summarise(table).round(3).to_string())
     print(f'\nwritten: {out / f"compare_{tag}.csv"}')
 
 
