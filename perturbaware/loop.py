@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,8 @@ from ._core import (CONTROL, PerturbawareInputError, category_name, celltype_arr
                                 temporary_sibling)
 from .data import own_target_values
 from .evaluate import auroc, latent_separation, probe_auroc
-from .nnnu import PREVALENCE_RULES, NNNUConfig, fit_nnnu
+from .nnnu import (PREVALENCE_RULES, NNNUConfig, NNNUResult, calibrated_logit, fit_nnnu,
+                               mixture_proportion, pu_calibration)
 from .qhae import HEADS, QHAEConfig, QuantileHurdleAE
 from .wtest import ADJUSTMENTS, category_weights, select_genes, update_priority, weighted_welch
 
@@ -77,6 +78,10 @@ class LoopConfig:
                                        # validation cells above the validation controls at least as well as the read
                                        # it would replace (`label_auroc_val`: no truth used, and no cell the autoencoder
                                        # memorised); False: every refit with evidence does (the paper)
+    cross_fit: bool = False            # two autoencoders, each trained on one half of the training cells; each cell's
+                                       # classifier scores are read from the codes of the autoencoder that never saw
+                                       # it (no label memory in what the classifiers read; twice the autoencoder cost).
+                                       # The model keeps the first autoencoder and its classifiers
     val_fraction: float = 0.2          # validation share of every category, fixed for the whole fit
     stop_fraction: float = 0.1         # with autoencoder.patience: share of the training cells the autoencoder does
                                        # not train on and watches for early stopping (the validation cells stay unseen)
@@ -269,11 +274,13 @@ def _fingerprint(obs_names, var_names, labels, config: dict, seed: int) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(directory, state: LoopState, ae: QuantileHurdleAE, fingerprint: str) -> Path:
-    "Write the loop state and the autoencoder to `directory/last` atomically (temporary folder, then rename)."
+def save_checkpoint(directory, state: LoopState, ae: QuantileHurdleAE, fingerprint: str,
+                    partner: QuantileHurdleAE | None = None) -> Path:
+    "Write the loop state and the autoencoder (and a cross-fit's partner) to `directory/last` atomically."
     directory = Path(directory); directory.mkdir(parents=True, exist_ok=True)
     tmp = temporary_sibling(directory / 'last')
     ae.save(tmp / 'ae')
+    if partner is not None: partner.save(tmp / 'ae_partner')
     torch.save(dict(logits=torch.as_tensor(state.logits.to_numpy()), oof=torch.as_tensor(state.oof.to_numpy()),
                     priority=torch.as_tensor(state.priority),
                     classifiers=None if state.classifiers is None else
@@ -287,7 +294,8 @@ def save_checkpoint(directory, state: LoopState, ae: QuantileHurdleAE, fingerpri
 
 
 def load_checkpoint(directory, index, fingerprint: str, device='auto'):
-    "(state, autoencoder) from `directory/last`, or None when there is none; an error if it is another fit's."
+    """(state, autoencoder, partner autoencoder or None) from `directory/last`, or None when there is none; an error
+    if it is another fit's."""
     last = recover_interrupted_move(Path(directory) / 'last')
     if not (last / 'state.json').exists(): return None
     meta = json.loads((last / 'state.json').read_text())
@@ -303,11 +311,13 @@ def load_checkpoint(directory, index, fingerprint: str, device='auto'):
                       oof=pd.DataFrame(st['oof'].numpy(), index=index, columns=cols),
                       categories=pd.DataFrame(meta['categories']), classifiers=clf, tau=meta['tau'],
                       history=meta['history'], category_history=meta['category_history'])
-    return state, QuantileHurdleAE.load(last / 'ae', device=device)
+    partner = QuantileHurdleAE.load(last / 'ae_partner', device=device) if (last / 'ae_partner').exists() else None
+    return state, QuantileHurdleAE.load(last / 'ae', device=device), partner
 
 # %% ../nbs/08_loop.ipynb #64935056
-def _truth_rows(t, cats, p_own, labels, cts, truth, Z=None, probes=False):
-    "Per-category ground-truth metrics of round t (AUROC of p~, alpha vs true fraction, probes, selection)."
+def _truth_rows(t, cats, p_own, labels, cts, truth, Z=None, probes=False, probe_rows=None):
+    """Per-category ground-truth metrics of round t (AUROC of p~, alpha vs true fraction, probes, selection); the
+    probes on the cells `probe_rows` only (default: all)."""
     rows = {}
     strength = truth['strength'] > 0
     for cat in cats:
@@ -315,8 +325,9 @@ def _truth_rows(t, cats, p_own, labels, cts, truth, Z=None, probes=False):
         m = (labels == k) & (cts == ct)
         r = dict(true_fraction=float(strength[m].mean()), auroc=auroc(p_own[m], strength[m]),
                  mean_p=float(np.nanmean(p_own[m])) if m.any() else np.nan)
+        if probes and Z is not None and probe_rows is not None: m = m & probe_rows
         if probes and Z is not None and 0 < strength[m].sum() < m.sum():
-            ctrl = (labels == truth['control']) & (cts == ct)
+            ctrl = (labels == truth['control']) & (cts == ct) & (True if probe_rows is None else probe_rows)
             r['signal_probe'] = probe_auroc(Z[m], strength[m])
             un = m & ~strength
             r['leak_probe'] = probe_auroc(Z[un | ctrl], un[un | ctrl])
@@ -324,13 +335,79 @@ def _truth_rows(t, cats, p_own, labels, cts, truth, Z=None, probes=False):
     return rows
 
 
+def _halves(rows, labels, cts, seed: int) -> np.ndarray:
+    "0 / 1 for the cells `rows` (-1 elsewhere): two halves with the same share of every category."
+    half = np.full(len(labels), -1)
+    rng = np.random.default_rng([seed, 11])
+    names = np.char.add(np.char.add(labels.astype(str), '|'), cts.astype(str))
+    for name in np.unique(names[rows]):
+        idx = rng.permutation(np.flatnonzero(rows & (names == name)))
+        half[idx] = np.arange(len(idx)) % 2
+    return half
+
+
+def _cross_fitted(results: list, unseen: list, labels, cts, control: str, config: NNNUConfig) -> NNNUResult:
+    """One classifier result from classifiers fitted on the codes of two autoencoders (uncalibrated). Each cell's
+    score is the mean over the autoencoders that never saw it (`unseen[j]`) and is out of fold where those were. With
+    `config.calibrate`, each classifier's scores are first put on one scale (standardised by its own out-of-fold
+    control scores), and one calibration map per category is fitted on the merged out-of-fold scores. The table
+    averages the two fits; the classifiers kept (to score new cells: the first autoencoder's) are the first's."""
+    first = results[0]
+    vals = np.stack([r.logits.to_numpy(float) for r in results])            # (2, cells, perturbations)
+    clf = {**first.classifiers, 'calibration': list(first.classifiers['calibration'])} if first.classifiers else None
+    tab = first.categories.copy()
+    for col in tab.columns:
+        if col in ('n_unlabeled', 'n_control') or not all(col in r.categories for r in results): continue
+        stack = [r.categories[col].to_numpy() for r in results]
+        if pd.api.types.is_numeric_dtype(tab[col]) and tab[col].dtype != bool:
+            tab[col] = np.nanmean(np.stack(stack).astype(float), 0)
+    fitted = tab.index[tab['status'] == 'fitted']
+    cols = list(first.logits.columns)
+    shift = np.zeros((len(results), len(cols))); scale = np.ones((len(results), len(cols)))
+    if config.calibrate:
+        for i in fitted:
+            k, ct = tab.at[i, 'perturbation'], tab.at[i, 'celltype']
+            for j, r in enumerate(results):
+                ref = vals[j, (labels == control) & (cts == ct) & r.oof[k].to_numpy(bool) & unseen[j], cols.index(k)]
+                shift[j, cols.index(k)], scale[j, cols.index(k)] = ref.mean(), ref.std() + 1e-6
+    vals = (vals - shift[:, None, :]) / scale[:, None, :]
+    w = np.stack([np.broadcast_to(np.asarray(u, float)[:, None], vals.shape[1:]) for u in unseen]) * ~np.isnan(vals)
+    total = w.sum(0)
+    merged = np.where(total > 0, (np.where(w > 0, vals, 0) * w).sum(0) / np.where(total > 0, total, 1), np.nan)
+    oof = np.logical_and.reduce([r.oof.to_numpy(bool) | ~np.asarray(u, bool)[:, None] for r, u in zip(results, unseen)])
+    oof &= ~np.isnan(merged)
+    split = first.split.to_numpy()
+    for i in fitted:   # the read of the merged scores, and (config.calibrate) one calibration map per category
+        k, ct = tab.at[i, 'perturbation'], tab.at[i, 'celltype']
+        col, in_ct = cols.index(k), cts == ct
+        u_rows, n_rows = (labels == k) & in_ct & oof[:, col], (labels == control) & in_ct & oof[:, col]
+        tab.at[i, 'label_auroc'] = auroc(np.r_[merged[u_rows, col], merged[n_rows, col]], np.r_[np.ones(u_rows.sum()), np.zeros(n_rows.sum())])
+        val = in_ct & (split == 'val') & ((labels == k) | (labels == control))
+        tab.at[i, 'label_auroc_val'] = auroc(merged[val, col], labels[val] == k)
+        if not config.calibrate: continue
+        s_u, s_n = merged[u_rows, col], merged[n_rows, col]
+        params = pu_calibration(s_u, s_n, mixture_proportion(s_u, s_n, config.estimate_min_fraction),
+                                level=config.screen_level / len(fitted))
+        tab.at[i, 'alpha_posterior'], tab.at[i, 'evidence'] = params[0], params[2] != 0
+        merged[in_ct, col] = calibrated_logit(merged[in_ct, col], *params)
+        if clf is not None:   # the first classifier's raw score g maps to (g - shift) / scale, then through params
+            c = clf['categories'].index(tab.at[i, 'category'])
+            alpha, a_, b_ = params
+            clf['calibration'][c] = [alpha, a_ - b_ * shift[0, col] / scale[0, col], b_ / scale[0, col]]
+    return NNNUResult(logits=pd.DataFrame(merged, index=first.logits.index, columns=cols), categories=tab,
+                      split=first.split, oof=pd.DataFrame(oof, index=first.oof.index, columns=cols),
+                      config={**first.config, 'calibrate': config.calibrate}, classifiers=clf)
+
+
 def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names, *, config: FitConfig | None = None,
              val_mask=None, seed: int = 0, device='auto', progress: bool = True, checkpoint_dir=None,
-             callback=None, truth: dict | None = None, control: str = CONTROL, ae: QuantileHurdleAE | None = None):
+             callback=None, truth: dict | None = None, control: str = CONTROL, ae: QuantileHurdleAE | None = None,
+             partner: QuantileHurdleAE | None = None):
     """Algorithm 1 on arrays. Returns `(autoencoder, state, val_mask)`.
 
     X: cells x genes, log-normalized (dense, or sparse: only minibatches are densified). guide_z: cells x perturbations guide signal u (controls at the
-    lower bound). `callback(state)` is called after every round (and after its checkpoint)."""
+    lower bound). `callback(state)` is called after every round (and after its checkpoint). `partner`: the second
+    autoencoder of a cross-fit (`LoopConfig.cross_fit`), if one is to be continued."""
     cfg = (config or FitConfig()).validate()
     L = cfg.loop
     labels = np.asarray(labels).astype(str)
@@ -352,13 +429,15 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
     if checkpoint_dir is not None:
         loaded = load_checkpoint(checkpoint_dir, index, fp, device)
         if loaded is not None:
-            state, ae = loaded
+            state, ae, partner = loaded
             logger.info('resuming from %s after round %d', checkpoint_dir, state.round)
     if state is None:
         state = LoopState(priority=np.zeros(len(var_names)), tau=L.tau0,
                           logits=pd.DataFrame(np.nan, index=index, columns=perts),
                           oof=pd.DataFrame(False, index=index, columns=perts))
         ae = ae or QuantileHurdleAE(config=cfg.autoencoder, seed=seed, device=device, var_names=var_names)
+    if L.cross_fit and partner is None:
+        partner = QuantileHurdleAE(config=cfg.autoencoder, seed=seed + 1, device=device, var_names=var_names)
     # the autoencoder's own cells: with early stopping, a fixed share of the training cells is set aside for it to
     # watch, so that no choice of the fit (not even when to stop) looks at the validation cells
     watch_rows = val_mask                       # without early stopping: only the curve, on the validation cells
@@ -367,6 +446,13 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         watch_rows = np.zeros(n, bool)
         watch_rows[np.random.default_rng([seed, 7]).choice(pool, max(1, int(L.stop_fraction * len(pool))), replace=False)] = True
     ae_rows = train & ~watch_rows
+    # cross-fitting: autoencoder j trains on half j of its cells, and classifier j reads the codes of every other cell
+    aes = [ae, partner] if L.cross_fit else [ae]
+    if L.cross_fit:
+        half = _halves(ae_rows, labels, cts, seed)
+        own_rows = [ae_rows & (half == j) for j in range(2)]
+        unseen = [half != j for j in range(2)]
+    else: own_rows, unseen = [ae_rows], [np.ones(n, bool)]
     X_watch = X[watch_rows]   # the autoencoder trains on the rows ae_rows of X itself: no copy of a large screen
     control_offset = 0.0
 
@@ -395,16 +481,23 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         w_cells = oversampling_weights(labels, cts, boosted, L.oversample_factor,
                                        control if L.oversample_controls else None)
         t1 = time.perf_counter()
-        ae.train(None, steps=L.warm_steps if t == 1 else L.steps_per_round, priority=state.priority, eta=eta,
-                 cell_weights=w_cells[ae_rows], progress=progress, X=X, rows=ae_rows, X_val=X_watch)
-        Z = ae.latent(None, X=X)
+        for a, rows_a in zip(aes, own_rows):
+            a.train(None, steps=L.warm_steps if t == 1 else L.steps_per_round, priority=state.priority, eta=eta,
+                    cell_weights=w_cells[rows_a], progress=progress, X=X, rows=rows_a, X_val=X_watch)
+        codes = [a.latent(None, X=X) for a in aes]
+        Z = codes[0]
         times['autoencoder'] = time.perf_counter() - t1
         # 4) classifiers on the categories still in play
         tau = tau_at(t, L)
         if L.calibration == 'posterior': control_offset = tau * float(U.to_numpy().min())
         t2 = time.perf_counter()
-        res = fit_nnnu(Z, labels, cts, control, cfg.classifier, seed=seed * 1000 + t, device=device, progress=progress,
-                       index=index, val_mask=val_mask, categories=cats, control_offset=control_offset)
+        # (cross-fitting: calibrated once, on the two classifiers' merged scores)
+        clf_cfg = replace(cfg.classifier, calibrate=False) if L.cross_fit else cfg.classifier
+        results = [fit_nnnu(Z_a, labels, cts, control, clf_cfg, seed=seed * 1000 + t, device=device,
+                            progress=progress, index=index, val_mask=val_mask, categories=cats,
+                            control_offset=control_offset, train_mask=None if not L.cross_fit else unseen_a)
+                   for Z_a, unseen_a in zip(codes, unseen)]
+        res = _cross_fitted(results, unseen, labels, cts, control, cfg.classifier) if L.cross_fit else results[0]
         times['classifiers'] = time.perf_counter() - t2
         fitted = res.categories[res.categories['status'] == 'fitted']
         # a refit whose calibrated scores show no evidence (a flat map) does not overwrite the p~ of an earlier round
@@ -413,11 +506,13 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         if 'evidence' in fitted and state.categories is not None:
             earlier = state.categories.loc[state.categories['last_round'] > 0, 'category']
             stale = set(fitted.loc[~fitted['evidence'].astype(bool) & fitted['category'].isin(earlier), 'category'])
-        if L.keep_best_read and state.categories is not None and 'label_auroc_val' in state.categories:
-            # nor does one that reads the labels worse than the kept p~ did (on a latent that let the category go).
-            # Validation cells, because on training cells round 1's label memory (the leak probe) inflates the read
-            kept_read = state.categories.set_index('category')['label_auroc_val']
-            worse = fitted['label_auroc_val'].to_numpy() < kept_read.reindex(fitted['category']).to_numpy()  # NaN: never
+        # nor does one that reads the labels worse than the kept p~ did (on a latent that let the category go):
+        # judged on validation cells, because on training cells round 1's label memory (the leak probe) inflates the
+        # read, unless the fit is cross-fitted (no classifier reads a code of a cell its autoencoder saw)
+        read_key = 'label_auroc' if L.cross_fit else 'label_auroc_val'
+        if L.keep_best_read and state.categories is not None and read_key in state.categories:
+            kept_read = state.categories.set_index('category')[read_key]
+            worse = fitted[read_key].to_numpy() < kept_read.reindex(fitted['category']).to_numpy()  # NaN: never
             stale |= set(fitted.loc[worse, 'category'])
         fitted = fitted[~fitted['category'].isin(stale)]
         updated = set(fitted['category'])
@@ -445,7 +540,8 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         sep = latent_separation(Z, labels, val_mask, celltypes=cts, control=control, seed=seed) if L.diagnostics else None
         truth_rows = {}
         if truth is not None and L.diagnostics:
-            truth_rows = _truth_rows(t, all_cats, p_own, labels, cts, truth, Z, probes=True)
+            truth_rows = _truth_rows(t, all_cats, p_own, labels, cts, truth, Z, probes=True,   # (cells Z's AE never saw)
+                                     probe_rows=unseen[0] if L.cross_fit else None)
             eff = [c for c in all_cats if c in truth.get('de_genes', {})]
             if eff: rec['mean_auroc_effective'] = float(np.nanmean([truth_rows[c]['auroc'] for c in eff]))
         state.history.append(rec)
@@ -456,7 +552,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
                        **{k: float(screen_now.at[c, k]) if c in screen_now.index else np.nan for k in screen_now},
                        n_selected=len(state.selected.get(c, [])),
                        n_selected_now=len(sel.get(c, [])), status=tab.at[c, 'status'] if c in tab.index else 'not fitted')
-            for k in ('alpha_posterior', 'label_auroc_val'):   # of the read p~ now comes from
+            for k in ('alpha_posterior', 'label_auroc', 'label_auroc_val'):   # of the read p~ now comes from
                 if k in tab and c in tab.index: row[k] = float(tab.at[c, k])
             if sep is not None and c in sep.index: row.update(mmd=float(sep.at[c, 'mmd']), l2=float(sep.at[c, 'l2']))
             row.update(truth_rows.get(c, {}))
@@ -464,7 +560,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         state.round = t
         logger.info('round %d: eta %g, tau %g, %d categories tested, %d genes selected, %.1fs', t, eta, tau, len(cats),
                     rec['n_selected'], rec['seconds'])
-        if checkpoint_dir is not None: save_checkpoint(checkpoint_dir, state, ae, fp)
+        if checkpoint_dir is not None: save_checkpoint(checkpoint_dir, state, ae, fp, partner if L.cross_fit else None)
         if callback is not None: callback(state)
     return ae, state, val_mask
 

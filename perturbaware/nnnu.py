@@ -340,13 +340,15 @@ def _set_linear(state: dict, c: int, w, b) -> None:
 # %% ../nbs/07_nnnu.ipynb #0e32b2a1
 def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConfig | None = None, seed: int = 0,
              device='auto', progress: bool = True, index=None, *, val_mask=None, categories=None,
-             control_offset: float = 0.0) -> NNNUResult:
+             control_offset: float = 0.0, train_mask=None) -> NNNUResult:
     """Fit nnNU classifiers for every (cell type x perturbation) category on latent codes Z (cells x d).
 
     `val_mask`: a fixed validation split (True = validation cell); by default each category and each cell type's
     controls are split at random (`config.val_fraction`). `categories`: names of the categories to fit (default:
     all). `control_offset`: a logit added to the controls' scores when checking the calibration target, e.g.
-    tau * u for the guide prior of controls, to calibrate the pseudo-posterior rather than sigma(g)."""
+    tau * u for the guide prior of controls, to calibrate the pseudo-posterior rather than sigma(g). `train_mask`:
+    the cells the classifiers may train on (default: every non-validation cell); the others are scored only, e.g.
+    the cells an autoencoder trained on, when the classifiers should read codes of cells it never saw (cross-fitting)."""
     cfg = config or NNNUConfig()
     if cfg.prevalence not in PREVALENCE_RULES:
         raise PerturbawareInputError(f"prevalence must be one of {list(PREVALENCE_RULES)}, not {cfg.prevalence!r}")
@@ -368,11 +370,13 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     cats = _categories(labels, celltypes, control, cfg.min_cells, None if categories is None else set(categories))
     fitted = cats.index[cats['status'] == 'fitted'].to_numpy()
     split = pd.Series('', index=index, dtype=object)
+    trainable = np.ones(n, bool) if train_mask is None else np.asarray(train_mask, bool)
+    if trainable.shape != (n,): raise PerturbawareInputError(f'train_mask must have one entry per cell ({n}).')
     if val_mask is not None:
         val_mask = np.asarray(val_mask, bool)
         if val_mask.shape != (n,): raise PerturbawareInputError(f'val_mask must have one entry per cell ({n}).')
-        part = lambda m: (np.flatnonzero(m & ~val_mask), np.flatnonzero(m & val_mask))
-    else: part = lambda m: _split(np.flatnonzero(m), cfg.val_fraction, rng)
+        part = lambda m: (np.flatnonzero(m & ~val_mask & trainable), np.flatnonzero(m & val_mask))
+    else: part = lambda m: _split(np.flatnonzero(m & trainable), cfg.val_fraction, rng)
     ctrl_split, u_split = {}, {}
     for ct in pd.unique(celltypes): ctrl_split[ct] = part((celltypes == ct) & (labels == control))
     for i in fitted:
