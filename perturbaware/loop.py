@@ -322,14 +322,15 @@ def _truth_rows(t, cats, p_own, labels, cts, truth, Z=None, probes=False, probe_
     probes on the cells `probe_rows` only (default: all)."""
     rows = {}
     strength = truth['strength'] > 0
+    probed = np.ones(len(labels), bool) if probe_rows is None else np.asarray(probe_rows, bool)
     for cat in cats:
         k, ct = parse_category(cat)
         m = (labels == k) & (cts == ct)
         r = dict(true_fraction=float(strength[m].mean()), auroc=auroc(p_own[m], strength[m]),
                  mean_p=float(np.nanmean(p_own[m])) if m.any() else np.nan)
-        if probes and Z is not None and probe_rows is not None: m = m & probe_rows
+        if probes and Z is not None: m = m & probed
         if probes and Z is not None and 0 < strength[m].sum() < m.sum():
-            ctrl = (labels == truth['control']) & (cts == ct) & (True if probe_rows is None else probe_rows)
+            ctrl = (labels == truth['control']) & (cts == ct) & probed
             r['signal_probe'] = probe_auroc(Z[m], strength[m])
             un = m & ~strength
             r['leak_probe'] = probe_auroc(Z[un | ctrl], un[un | ctrl])
@@ -383,7 +384,8 @@ def _cross_fitted(results: list, unseen: list, labels, cts, control: str, config
         k, ct = tab.at[i, 'perturbation'], tab.at[i, 'celltype']
         col, in_ct = cols.index(k), cts == ct
         u_rows, n_rows = (labels == k) & in_ct & oof[:, col], (labels == control) & in_ct & oof[:, col]
-        tab.at[i, 'label_auroc'] = auroc(np.r_[merged[u_rows, col], merged[n_rows, col]], np.r_[np.ones(u_rows.sum()), np.zeros(n_rows.sum())])
+        pooled = u_rows | n_rows
+        tab.at[i, 'label_auroc'] = auroc(merged[pooled, col], labels[pooled] == k)
         val = in_ct & (split == 'val') & ((labels == k) | (labels == control))
         tab.at[i, 'label_auroc_val'] = auroc(merged[val, col], labels[val] == k)
         if not config.calibrate: continue
