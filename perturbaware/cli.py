@@ -80,6 +80,9 @@ def _fit_config(args):
     from perturbaware.loop import FitConfig
     cfg = FitConfig.paper() if args.preset == 'paper' else FitConfig()
     cfg.loop.max_iterations = args.iterations
+    if args.quick:   # a few seconds per round: for trying the command and for its tests, not for results
+        cfg.loop.warm_steps = cfg.loop.steps_per_round = 40; cfg.classifier.steps = 300
+        cfg.autoencoder.hidden = (64, 64); cfg.autoencoder.genes_per_step = 256
     return cfg.unweighted_baseline() if getattr(args, 'unweighted_baseline', False) else cfg
 
 
@@ -174,9 +177,6 @@ def _demo(args):
     _write_h5ad(adata, out / 'screen.h5ad')
     sub = adata[adata.obs['celltype'] == args.celltype].copy() if args.celltype else adata
     cfg = _fit_config(args)
-    if args.quick:   # a few seconds, for tests of the command itself
-        cfg.loop.warm_steps = cfg.loop.steps_per_round = 40; cfg.classifier.steps = 300
-        cfg.autoencoder.hidden = (64, 64); cfg.autoencoder.genes_per_step = 256
     model = fit(sub, celltype=args.celltype, config=cfg, checkpoint_dir=args.checkpoint_dir, device=args.device,
                 seed=args.seed, progress=args.progress)
     h = model.history
@@ -222,6 +222,7 @@ def _add_fit(s):
                    help="'paper': Appendix 9.4 to the letter; 'default': with the measured deviations of 08_loop")
     s.add_argument('--seed', type=int, default=0); s.add_argument('--device', default='auto')
     s.add_argument('--checkpoint-dir', default=None, help='checkpoint after every round here, and resume from it')
+    s.add_argument('--quick', action='store_true', help='tiny training budgets (for trying the command, not for results)')
     s.add_argument('--no-progress', dest='progress', action='store_false', help='no progress bars')
 
 
@@ -259,7 +260,6 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser('demo', help='the main job on the built-in screen: results, model and figures in one folder')
     s.add_argument('-o', '--output', default='results'); s.add_argument('--scale', default='paper', choices=['paper', 'small'])
     s.add_argument('--celltype', default='interneuron', help="cell type to fit ('' for all)")
-    s.add_argument('--quick', action='store_true', help='tiny training budgets (for testing the command)')
     s.add_argument('--no-baseline', dest='baseline', action='store_false',
                    help='skip the unweighted baseline of Figure 4 (saves about a third of the time)')
     _add_fit(s); s.set_defaults(func=_demo)

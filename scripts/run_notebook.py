@@ -1,9 +1,10 @@
 """Run one notebook's cells as tests, exactly as `nbdev_test --path` does (cells flagged with `tst_flags` and
 `#| eval: false` are skipped), and keep the executed notebook, outputs and figures included, for the docs build.
 
-Usage: python scripts/run_notebook.py NOTEBOOK OUT_NOTEBOOK
+Usage: python scripts/run_notebook.py NOTEBOOK OUT_NOTEBOOK [--timing]
+(`--timing`: print the five slowest cells and their seconds, to find what to move behind the `slow` flag).
 Exit status 1 and the traceback on stderr when a cell fails (the executed notebook is then not written)."""
-import os, sys
+import os, sys, time
 from pathlib import Path
 
 from execnb.nbio import read_nb, write_nb
@@ -22,14 +23,19 @@ def skip_cell(cell, flags):
     return bool(flags & directives.keys())
 
 
-def run(nb_path: Path, out_path: Path) -> bool:
+def run(nb_path: Path, out_path: Path, timing: bool = False) -> bool:
     os.environ['IN_TEST'] = '1'
     flags = set(get_config().tst_flags.split())
     nb = NBProcessor(nb_path, procs=FrontmatterProc, process=True).nb
     shell = CaptureShell(nb_path)
+    started = []                               # (time, cell index) as each cell is reached: a cell's time is the gap
+
+    def preproc(cell):
+        started.append((time.perf_counter(), cell.idx_))
+        return skip_cell(cell, flags)
     try:
         with working_directory(nb_path.parent):
-            shell.run_all(nb, exc_stop=True, preproc=lambda c: skip_cell(c, flags))
+            shell.run_all(nb, exc_stop=True, preproc=preproc)
     except Exception:
         sys.stderr.write(shell.prettytb(fname=nb_path) + '\n')
         return False
@@ -42,8 +48,13 @@ def run(nb_path: Path, out_path: Path) -> bool:
     tmp = out_path.with_name('.' + out_path.name + '.tmp')
     write_nb(nb, tmp)
     os.replace(tmp, out_path)                  # a killed run never leaves a notebook that looks complete
+    if timing:
+        started.append((time.perf_counter(), None))
+        spans = sorted(((t1 - t0, i) for (t0, i), (t1, _) in zip(started, started[1:])), reverse=True)[:5]
+        print(f'{nb_path.name}: ' + ', '.join(f'cell {i} {s:.0f}s' for s, i in spans))
     return True
 
 
 if __name__ == '__main__':
-    sys.exit(0 if run(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()) else 1)
+    args = [a for a in sys.argv[1:] if a != '--timing']
+    sys.exit(0 if run(Path(args[0]).resolve(), Path(args[1]).resolve(), timing='--timing' in sys.argv) else 1)

@@ -53,10 +53,10 @@ def test_missing_file(tmp_path):
 
 @pytest.fixture(scope='module')
 def fitted(screen, tmp_path_factory):
-    "`perturbaware fit` on the small screen's deep-layer neurons, one short round (raw counts in, preprocessed)."
+    "`perturbaware fit` on the small screen's deep-layer neurons, one round at the `--quick` budget (raw counts in, preprocessed)."
     d = tmp_path_factory.mktemp('fit')
     out = run('fit', screen, '-o', d / 'res.h5ad', '--model-dir', d / 'model', '--celltype', 'deep_layer',
-              '--iterations', '1', '--no-progress')
+              '--iterations', '1', '--quick', '--no-progress')
     assert out.returncode == 0, out.stderr
     return d
 
@@ -126,7 +126,7 @@ def test_fit_scperturb_style_file(screen, tmp_path):
     sc.obsm['guide_counts'] = table
     sc.write_h5ad(tmp_path / 'scperturb.h5ad')
     out = run('fit', tmp_path / 'scperturb.h5ad', '-o', tmp_path / 'res.h5ad', '--perturbation-key', 'gene_target',
-              '--control', 'non-targeting', '--celltype-key', 'cell_type', '--iterations', '1', '--no-progress')
+              '--control', 'non-targeting', '--celltype-key', 'cell_type', '--iterations', '1', '--quick', '--no-progress')
     assert out.returncode == 0, out.stderr
     res = ad.read_h5ad(tmp_path / 'res.h5ad')
     guided = (res.obs['perturbation'] != 'control').to_numpy()

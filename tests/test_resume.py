@@ -17,8 +17,9 @@ SCRIPT = textwrap.dedent('''
     from perturbaware.data import preprocess
     from perturbaware.model import fit
     screen = preprocess(simulate_screen(scale='small', seed=0), copy=True)
-    cfg = {'autoencoder': {'hidden': [128, 128], 'genes_per_step': 512}, 'classifier': {'steps': 400, 'gap_threshold': -1.0},  # every round runs
-           'loop': {'max_iterations': 3, 'warm_steps': 120, 'steps_per_round': 300, 'diagnostics': False}}
+    # a small budget (every round runs: no screening); round 2 still lasts a few seconds, long enough to be killed in
+    cfg = {'autoencoder': {'hidden': [128, 128], 'genes_per_step': 512}, 'classifier': {'steps': 200, 'gap_threshold': -1.0},
+           'loop': {'max_iterations': 3, 'warm_steps': 100, 'steps_per_round': 200, 'diagnostics': False}}
     model = fit(screen, celltype='deep_layer', config=cfg, progress=False, checkpoint_dir=sys.argv[1] or None)
     model.save(sys.argv[2])
 ''')
