@@ -14,7 +14,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-readers bench-scale bench-compare readme export clean
+.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-readers bench-scale bench-compare readme export clean
 
 setup:
 	@bash scripts/setup.sh "$(VENV)"
@@ -65,6 +65,11 @@ bench: setup
 ## the bars of the posterior issue: both simulator presets x 3 seeds at paper scale, two fits at a time
 bench-bars: setup
 	$(BIN)/python benchmarks/bench_bars.py --jobs 2 $(BARS_ARGS)
+
+## what the truth allows a reader at best (oracle regressions on the true DE genes, oracle gene selection), the
+## ceiling behind the bars (about 2 min)
+bench-ceiling: setup
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_ceiling.py --out benchmarks/results/ceiling_paper.csv
 
 ## what the latent holds against what the classifiers read, per round, on fixed latents (about 10 min; READERS_ARGS,
 ## e.g. "--difficulty hard --variants")
