@@ -5,6 +5,7 @@ One row per (difficulty, seed) with the measured value of every bar and whether 
 - `probe gap`: min over rounds and effective perturbations of AUROC(p~) - signal probe (bar: >= -0.03);
 - `leak`: max over rounds and categories of the leak probe (bar: <= 0.60);
 - `|alpha - truth|`: max over effective perturbations of |alpha* - true perturbed fraction|, final round (<= 0.10);
+  `|alpha - truth| kept` (no bar) the same over the effective perturbations kept in the final round;
 - `AUROC drift`: mean AUROC of the final round minus the warm start's (>= 0), and the largest drop between
   consecutive rounds (<= 0.01);
 - final AUROC per effective perturbation (strong and medium >= 0.97; weak >= 0.85 default, >= 0.75 hard);
@@ -101,12 +102,17 @@ def bars(r: dict) -> dict:
     sel = pd.DataFrame(r['selection'])
     sel_eff = sel[sel['category'].str.split('|').str[0].isin(EFFECTIVE)]
     inert = last[~last.index.isin(EFFECTIVE)]
+    kept = [k for k in EFFECTIVE if bool(last.loc[k, 'kept'])]
     alpha_col = 'alpha_posterior' if 'alpha_posterior' in last and last['alpha_posterior'].notna().any() else 'alpha'
     out = {'rounds': int(ch['round'].max()),
            'probe gap': float((eff['auroc'] - eff['signal_probe']).min()),
            'leak': float(ch['leak_probe'].max()),
            # the prevalence the posteriors use: the calibration's when the classifiers are calibrated, else alpha*
            '|alpha - truth|': float((last.loc[list(EFFECTIVE), alpha_col] - last.loc[list(EFFECTIVE), 'true_fraction']).abs().max()),
+           # the same over the effective perturbations kept in the final round (no bar: a screened-out one has no
+           # prevalence to compare, so the first is decided by what is not detected)
+           '|alpha - truth| kept': float((last.loc[kept, alpha_col] - last.loc[kept, 'true_fraction']).abs().max())
+                                   if kept else np.nan,
            'AUROC final - warm': float(per_round.iloc[-1] - per_round.iloc[0]),
            'largest round drop': float(max(0.0, -per_round.diff().min())) if len(per_round) > 1 else 0.0}
     out.update({f'AUROC {k}': float(last.loc[k, 'auroc']) for k in EFFECTIVE})
