@@ -55,6 +55,12 @@ def configure(preset: str, budget: str, options=()):
     return pa.FitConfig.from_dict({**d, 'preset': cfg.preset + ''.join(f' {o}' for o in options)})
 
 
+def kept_at_end(ch: pd.DataFrame) -> set:
+    "Perturbations kept (not screened out) in the final round of a category history."
+    last = ch[ch['round'] == ch['round'].max()]
+    return {c.split('|')[0] for c in last.loc[last['kept'].astype(bool), 'category']}
+
+
 def run_one(scale, difficulty, seed, preset, budget, options=(), celltype='interneuron') -> dict:
     "Fit one screen and return everything the bars need (per-round category history and final-round metrics)."
     import perturbaware as pa
@@ -77,8 +83,7 @@ def run_one(scale, difficulty, seed, preset, budget, options=(), celltype='inter
     true_de = {k: [g for g in v if g in measured] for k, v in adata.uns['true_de_genes'].items() if k.endswith('|' + celltype)}
     sel = selection_metrics(model.selected_genes, true_de)
     ch = model.category_history
-    kept = {c.split('|')[0] for c in ch.loc[(ch['round'] == ch['round'].max()) & ch['kept'].astype(bool), 'category']}
-    detected = eff & np.isin(labels, list(kept))
+    detected = eff & np.isin(labels, list(kept_at_end(ch)))
     return dict(scale=scale, difficulty=difficulty, seed=seed, preset=cfg.preset, budget=budget, seconds=seconds,
                 n_cells=adata.n_obs, n_genes=adata.n_vars,
                 category_history=ch.to_dict(orient='list'),
@@ -102,7 +107,7 @@ def bars(r: dict) -> dict:
     sel = pd.DataFrame(r['selection'])
     sel_eff = sel[sel['category'].str.split('|').str[0].isin(EFFECTIVE)]
     inert = last[~last.index.isin(EFFECTIVE)]
-    kept = [k for k in EFFECTIVE if bool(last.loc[k, 'kept'])]
+    kept = [k for k in EFFECTIVE if k in kept_at_end(ch)]
     alpha_col = 'alpha_posterior' if 'alpha_posterior' in last and last['alpha_posterior'].notna().any() else 'alpha'
     out = {'rounds': int(ch['round'].max()),
            'probe gap': float((eff['auroc'] - eff['signal_probe']).min()),
