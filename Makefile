@@ -14,7 +14,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-readers bench-scale bench-compare readme export clean
+.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-controls bench-readers bench-scale bench-compare readme export clean
 
 setup:
 	@bash scripts/setup.sh "$(VENV)"
@@ -70,6 +70,12 @@ bench-bars: setup
 ## ceiling behind the bars (about 2 min)
 bench-ceiling: setup
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_ceiling.py --out benchmarks/results/ceiling_paper.csv
+
+## how the kept perturbations score control cells, training vs validation (a calibrated p~ of a control is ~0; about
+## 4 min; CONTROLS_ARGS: DIFFICULTY SEED OVERSAMPLE_FACTOR)
+CONTROLS_ARGS ?= hard 0 10
+bench-controls: setup
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_controls.py $(CONTROLS_ARGS)
 
 ## what the latent holds against what the classifiers read, per round, on fixed latents (about 10 min; READERS_ARGS,
 ## e.g. "--difficulty hard --variants")
