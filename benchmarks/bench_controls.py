@@ -6,11 +6,16 @@ bars' `mean p controls` averages over every perturbation, the screened-out ones 
 Run: `python benchmarks/bench_controls.py DIFFICULTY SEED OVERSAMPLE_FACTOR [--scale small|paper]`, e.g.
 `default 0 10`, `hard 0 10`, `default 1 1` (the loop notebook's numbers, small scale, one thread)."""
 import argparse
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 import perturbaware as pa
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_bars import kept_at_end  # noqa: E402
 
 
 def main():
@@ -31,8 +36,7 @@ def main():
     p = cells.obsm[keys['posterior']]
     control = (cells.obs['perturbation'].astype(str) == 'control').to_numpy()
     split = cells.obs[keys['split']].astype(str).to_numpy()
-    last = model.category_history[model.category_history['round'] == model.category_history['round'].max()]
-    kept = [c.split('|')[0] for c in last.loc[last['kept'].astype(bool), 'category'] if c.split('|')[0] in p.columns]
+    kept = [k for k in p.columns if k in kept_at_end(model.category_history)]
     mean = lambda table: float(np.nanmean(table[kept].to_numpy())) if kept else float('nan')
     print(f'{a.scale} {a.difficulty} screen, seed {a.seed}, oversampling x{a.oversample_factor:g}; kept: {" ".join(kept) or "none"}')
     for s in ('train', 'val'):
