@@ -20,7 +20,7 @@ from ._core import (CONTROL, PerturbawareInputError, category_name, celltype_arr
                                 temporary_sibling)
 from .data import own_target_values
 from .evaluate import auroc, latent_separation, probe_auroc
-from .nnnu import (PREVALENCE_RULES, NNNUConfig, NNNUResult, calibrated_logit, fit_nnnu,
+from .nnnu import (PREVALENCE_RULES, READERS, NNNUConfig, NNNUResult, calibrated_logit, fit_nnnu,
                                mixture_proportion, pu_calibration)
 from .qhae import HEADS, QHAEConfig, QuantileHurdleAE
 from .wtest import ADJUSTMENTS, category_weights, select_genes, update_priority, weighted_welch
@@ -185,11 +185,14 @@ class FitConfig:
                  ('loop.stop_fraction', 0 < L.stop_fraction < 1, 'in (0, 1)'),
                  ('classifier.steps', c.steps >= 1, '>= 1'), ('classifier.lr', c.lr > 0, '> 0'),
                  ('classifier.hidden', c.hidden >= 0, '>= 0 (0: linear)'),
-                 ('tests.alpha', 0 < self.tests.alpha <= 1, 'in (0, 1]')]
+                 ('tests.alpha', 0 < self.tests.alpha <= 1, 'in (0, 1]'),
+                 ('loop.cross_fit', not (L.cross_fit and c.reader == 'genes'),
+                  "False with classifier.reader='genes' (a reader of genes reads no code to cross-fit)")]
         choices = [('classifier.prevalence', c.prevalence, PREVALENCE_RULES),
                    ('classifier.checkpoint', c.checkpoint, ('best', 'last')), ('classifier.screen', c.screen, ('gap', 'rank')),
                    ('loop.calibration', L.calibration, ('classifier', 'posterior')),
                    ('loop.eta_schedule', L.eta_schedule, ('multiply', 'add')),
+                   ('classifier.reader', c.reader, READERS),
                    ('tests.correction', self.tests.correction, tuple(ADJUSTMENTS)),
                    ('autoencoder.head', a.head, HEADS)]
         bad = [f'{name} must be {rng}' for name, ok, rng in rules if not ok]
@@ -406,6 +409,17 @@ def _cross_fitted(results: list, unseen: list, labels, cts, control: str, config
                       config={**first.config, 'calibrate': config.calibrate}, classifiers=clf)
 
 
+def _gene_features(X, var_names, selected: dict, categories) -> dict:
+    "{category: (its selected genes, their expression in every cell)}: what the 'genes' reader of each category reads."
+    where = pd.Index(np.asarray(var_names).astype(str))
+    out = {}
+    for c in categories:
+        genes = list(selected.get(c, []))
+        cols = where.get_indexer(genes)
+        out[c] = (genes, X[:, cols] if len(cols) else np.zeros((X.shape[0], 0), np.float32))
+    return out
+
+
 def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names, *, config: FitConfig | None = None,
              val_mask=None, seed: int = 0, device='auto', progress: bool = True, checkpoint_dir=None,
              callback=None, truth: dict | None = None, control: str = CONTROL, ae: QuantileHurdleAE | None = None,
@@ -500,9 +514,11 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         t2 = time.perf_counter()
         # (cross-fitting: calibrated once, on the two classifiers' merged scores)
         clf_cfg = replace(cfg.classifier, calibrate=False) if L.cross_fit else cfg.classifier
+        gene_features = _gene_features(X, var_names, state.selected, cats) if clf_cfg.reader == 'genes' else None
         results = [fit_nnnu(Z_a, labels, cts, control, clf_cfg, seed=seed * 1000 + t, device=device,
                             progress=progress, index=index, val_mask=val_mask, categories=cats,
-                            control_offset=control_offset, train_mask=None if not L.cross_fit else unseen_a)
+                            control_offset=control_offset, train_mask=None if not L.cross_fit else unseen_a,
+                            gene_features=gene_features)
                    for Z_a, unseen_a in zip(codes, unseen)]
         res = _cross_fitted(results, unseen, labels, cts, control, cfg.classifier) if L.cross_fit else results[0]
         times['classifiers'] = time.perf_counter() - t2

@@ -104,7 +104,8 @@ def _posterior(self,
     elif self.info.get('celltype') is not None: cts = np.full(adata.n_obs, self.info['celltype'])
     elif any(self.classifiers['celltypes']):
         raise PerturbawareInputError(f"obs has no {ct_key!r}: the classifiers are per cell type; add the column.")
-    g = predict_logits(self.classifiers, self.latent(adata, layer), cts, index=adata.obs_names)
+    g = predict_logits(self.classifiers, self.latent(adata, layer), cts, index=adata.obs_names,
+                       X=adata.layers[layer] if layer is not None else adata.X, var_names=adata.var_names)
     if tau:
         u = guide_prior(adata.copy(), perturbation_key=keys['perturbation_key'], control=keys['control'],
                         guide_key=keys['guide_key'], celltype_key=ct_key if cts is not None and ct_key in adata.obs else None)

@@ -26,7 +26,7 @@ __all__ = ['PREVALENCE_RULES', 'READERS', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
 PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.prevalence)
-READERS = ('nnnu', 'logistic', 'auto')      # what scores a category (NNNUConfig.reader)
+READERS = ('nnnu', 'logistic', 'auto', 'genes')   # what scores a category (NNNUConfig.reader)
 
 
 @dataclass
@@ -66,7 +66,10 @@ class NNNUConfig:
     reader: str = 'nnnu'          # the score of a category: 'nnnu' (the paper); 'logistic': an L2 logistic
                                   # regression of guide-labelled vs control cells (Elkan & Noto 2008: under SCAR
                                   # its score ranks cells as P(perturbed | z) does); 'auto': per category, whichever
-                                  # ranks its guide-labelled training cells above the controls better out of fold
+                                  # ranks its guide-labelled training cells above the controls better out of fold;
+                                  # 'genes': the same regression on the expression of the category's own selected genes
+                                  # (`fit_nnnu(gene_features=)`; the latent where it has none): what the tests found, read
+                                  # without the autoencoder's compression and without its memory of the labels
 
     @property
     def alphas(self) -> np.ndarray:
@@ -337,10 +340,33 @@ def _set_linear(state: dict, c: int, w, b) -> None:
     state['b1'][c, 0, 0], state['b1'][c, 0, 1] = float(b), -float(b)
     state['W2'][c, 0, 0], state['W2'][c, 0, 1] = 1.0, -1.0
 
+
+def _reader_features(Z, gene_features, category: str, reader: str) -> tuple:
+    "(gene names, features) the logistic reader of a category reads: its own genes for reader 'genes', else Z."
+    if reader != 'genes' or not gene_features or category not in gene_features: return [], Z
+    genes, F = gene_features[category]
+    if not len(genes): return [], Z
+    F = np.asarray(F.toarray() if hasattr(F, 'toarray') else F, np.float64)
+    if F.shape != (len(Z), len(genes)):
+        raise PerturbawareInputError(f'gene_features[{category!r}] must be cells x {len(genes)} genes, not {F.shape}.')
+    return list(genes), F
+
+
+def _gene_score(reader: dict, X, var_names, rows) -> np.ndarray:
+    "The score w.x + b of a gene reader (`fit_nnnu(gene_features=)`) for the rows of X."
+    where = pd.Index(np.asarray(var_names).astype(str)).get_indexer(reader['genes'])
+    if (where < 0).any():
+        missing = [g for g, i in zip(reader['genes'], where) if i < 0]
+        raise PerturbawareInputError(f'{len(missing)} genes a classifier reads are missing (e.g. {missing[:3]}); '
+                                     'pass cells with the genes the model was fitted on.')
+    F = X[rows][:, where]
+    F = np.asarray(F.toarray() if hasattr(F, 'toarray') else F, np.float64)
+    return F @ np.asarray(reader['w'], np.float64) + reader['b']
+
 # %% ../nbs/07_nnnu.ipynb #0e32b2a1
 def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConfig | None = None, seed: int = 0,
              device='auto', progress: bool = True, index=None, *, val_mask=None, categories=None,
-             control_offset: float = 0.0, train_mask=None) -> NNNUResult:
+             control_offset: float = 0.0, train_mask=None, gene_features: dict | None = None) -> NNNUResult:
     """Fit nnNU classifiers for every (cell type x perturbation) category on latent codes Z (cells x d).
 
     `val_mask`: a fixed validation split (True = validation cell); by default each category and each cell type's
@@ -348,7 +374,9 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     all). `control_offset`: a logit added to the controls' scores when checking the calibration target, e.g.
     tau * u for the guide prior of controls, to calibrate the pseudo-posterior rather than sigma(g). `train_mask`:
     the cells the classifiers may train on (default: every non-validation cell); the others are scored only, e.g.
-    the cells an autoencoder trained on, when the classifiers should read codes of cells it never saw (cross-fitting)."""
+    the cells an autoencoder trained on, when the classifiers should read codes of cells it never saw (cross-fitting).
+    `gene_features`: {category: (gene names, cells x genes expression)} for `config.reader='genes'`: each category is
+    read from its own genes (e.g. those its weighted tests selected); a category without any is read from Z."""
     cfg = config or NNNUConfig()
     if cfg.prevalence not in PREVALENCE_RULES:
         raise PerturbawareInputError(f"prevalence must be one of {list(PREVALENCE_RULES)}, not {cfg.prevalence!r}")
@@ -409,7 +437,8 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         first_ok = np.where((calib <= cfg.target).any(1), (calib <= cfg.target).argmax(1), len(alphas) - 1)
         Zs = Zt.cpu().numpy()
         # the logistic reader of each category (out-of-fold scores, weights), computed once when a rule needs it
-        lr = {c: _logistic_reader(Zs, tr_u[c], tr_n[c], seed) for c in range(len(fitted))
+        feats = [_reader_features(Zs, gene_features, cats.at[i, 'category'], cfg.reader) for i in fitted]
+        lr = {c: _logistic_reader(feats[c][1], tr_u[c], tr_n[c], seed) for c in range(len(fitted))
               if cfg.prevalence == 'estimate' or cfg.reader != 'nnnu'}
         if cfg.prevalence == 'estimate':   # mixture-proportion estimate on the training cells' out-of-fold scores
             for c in range(len(fitted)):
@@ -446,6 +475,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         # (`label_auroc`: how well the chosen reader's out-of-fold scores rank the category's guide-labelled training
         # cells above the controls, a truth-free measure of the read; `label_auroc_val`: the same on validation cells)
         cats.loc[fitted, 'reader'] = 'nnnu'
+        classifiers['gene_readers'] = [None] * len(fitted)   # (genes, w, b) where a category is read from its genes
         for c, r in enumerate(rows):
             y = _pooled(tr_u[c], tr_n[c])[1]
             a_nn = auroc(logits.iloc[r, cols[c]].to_numpy(float), y)
@@ -454,12 +484,14 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
             s_lr, w, b = lr[c]
             a_lr = auroc(s_lr, y)
             cats.loc[fitted[c], ['label_auroc_nnnu', 'label_auroc_logistic']] = a_nn, a_lr
-            if cfg.reader == 'logistic' or a_lr > a_nn:
-                cats.loc[fitted[c], ['reader', 'label_auroc']] = 'logistic', a_lr
+            if cfg.reader in ('logistic', 'genes') or a_lr > a_nn:
+                genes = feats[c][0]
+                cats.loc[fitted[c], ['reader', 'label_auroc']] = ('genes' if genes else 'logistic'), a_lr
                 everyone = np.flatnonzero(celltypes == cts[c])
-                logits.iloc[everyone, cols[c]] = Zs[everyone] @ w + b
+                logits.iloc[everyone, cols[c]] = feats[c][1][everyone] @ w + b
                 logits.iloc[r, cols[c]] = s_lr
-                _set_linear(classifiers['state'], c, w, b)
+                if genes: classifiers['gene_readers'][c] = dict(genes=list(genes), w=torch.as_tensor(w), b=float(b))
+                else: _set_linear(classifiers['state'], c, w, b)
         for c in range(len(fitted)):   # the same on the validation cells, which no classifier trained on
             rows_val, y_val = _pooled(va_u[c], va_n[c])
             cats.loc[fitted[c], 'label_auroc_val'] = auroc(logits.iloc[rows_val, cols[c]].to_numpy(float), y_val)
@@ -478,9 +510,10 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     return NNNUResult(logits=logits, categories=cats, split=split, oof=oof, config=asdict(cfg), classifiers=classifiers)
 
 
-def predict_logits(classifiers: dict, Z, celltypes=None, index=None, device='cpu') -> pd.DataFrame:
+def predict_logits(classifiers: dict, Z, celltypes=None, index=None, device='cpu', X=None, var_names=None) -> pd.DataFrame:
     """Logits of the fitted classifiers (`NNNUResult.classifiers`) for new cells with latent codes Z: cells x
-    perturbations, each cell scored by its own cell type's classifier (NaN where there is none)."""
+    perturbations, each cell scored by its own cell type's classifier (NaN where there is none). `X`, `var_names`:
+    the cells' log-normalized expression and its genes, needed where a category is read from its genes."""
     Z = np.asarray(Z, np.float32)
     n = len(Z)
     celltypes = celltype_array(celltypes, n)
@@ -498,8 +531,14 @@ def predict_logits(classifiers: dict, Z, celltypes=None, index=None, device='cpu
     if not keep: return out
     g = predict_classifiers(model.eval(), Zt, [rows[c] if len(rows[c]) else np.zeros(1, int) for c in range(C)])
     calibration = classifiers.get('calibration') or [None] * C
+    gene_readers = classifiers.get('gene_readers') or [None] * C
+    if any(gene_readers[c] is not None for c in keep) and X is None:
+        raise PerturbawareInputError('These classifiers read the expression of selected genes: pass X and var_names '
+                                     '(the cells\' log-normalized expression).')
     for c in keep:
         gc = g[c, 0, :len(rows[c])]
+        if gene_readers[c] is not None:
+            gc = _gene_score(gene_readers[c], X, var_names, rows[c])
         if calibration[c] is not None: gc = calibrated_logit(gc, *calibration[c])
         out.iloc[rows[c], perts.index(classifiers['perturbations'][c])] = gc
     return out
