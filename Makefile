@@ -14,7 +14,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-controls bench-readers bench-scale bench-compare readme export clean
+.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-controls bench-latent-genes bench-readers bench-scale bench-compare readme export clean
 
 setup:
 	@bash scripts/setup.sh "$(VENV)"
@@ -76,6 +76,12 @@ bench-ceiling: setup
 CONTROLS_ARGS ?= hard 0 10
 bench-controls: setup
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_controls.py $(CONTROLS_ARGS)
+
+## what the warm start's latent holds against the expression of its selected genes, and what a reader of each gets
+## without the truth (classifier.reader='genes'; about 8 min; LATENT_GENES_ARGS, e.g. "--difficulty hard --set loop.eta0=1000")
+LATENT_GENES_ARGS ?=
+bench-latent-genes: setup
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_latent_genes.py $(LATENT_GENES_ARGS)
 
 ## what the latent holds against what the classifiers read, per round, on fixed latents (about 10 min; READERS_ARGS,
 ## e.g. "--difficulty hard --variants")
