@@ -413,14 +413,10 @@ def _cross_fitted(results: list, unseen: list, labels, cts, control: str, config
 
 
 def _gene_features(X, var_names, selected: dict, categories) -> dict:
-    "{category: (its selected genes, their expression in every cell)}: what the 'genes' reader of each category reads."
+    """{category: (its selected genes, their expression in every cell)}: what the 'genes' reader of each category reads
+    (a category without selected genes is left out, and read from the latent)."""
     where = pd.Index(np.asarray(var_names).astype(str))
-    out = {}
-    for c in categories:
-        genes = list(selected.get(c, []))
-        cols = where.get_indexer(genes)
-        out[c] = (genes, X[:, cols] if len(cols) else np.zeros((X.shape[0], 0), np.float32))
-    return out
+    return {c: (list(selected[c]), X[:, where.get_indexer(selected[c])]) for c in categories if selected.get(c)}
 
 
 def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names, *, config: FitConfig | None = None,

@@ -16,7 +16,7 @@ from scipy.stats import rankdata
 
 from ._core import (CONTROL, NO_CELLTYPE, PerturbawareInputError, category_name, celltype_array,
                                 parse_category, progress as _progress, require_controls, resolve_device)
-from .evaluate import auroc, cross_validated_scores, logistic_fit
+from .evaluate import _dense, auroc, cross_validated_scores, logistic_fit
 
 # %% auto #0
 __all__ = ['PREVALENCE_RULES', 'READERS', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask', 'train_classifiers',
@@ -346,7 +346,7 @@ def _reader_features(Z, gene_features, category: str, reader: str) -> tuple:
     if reader != 'genes' or not gene_features or category not in gene_features: return [], Z
     genes, F = gene_features[category]
     if not len(genes): return [], Z
-    F = np.asarray(F.toarray() if hasattr(F, 'toarray') else F, np.float64)
+    F = _dense(F)
     if F.shape != (len(Z), len(genes)):
         raise PerturbawareInputError(f'gene_features[{category!r}] must be cells x {len(genes)} genes, not {F.shape}.')
     return list(genes), F
@@ -359,9 +359,7 @@ def _gene_score(reader: dict, X, var_names, rows) -> np.ndarray:
         missing = [g for g, i in zip(reader['genes'], where) if i < 0]
         raise PerturbawareInputError(f'{len(missing)} genes a classifier reads are missing (e.g. {missing[:3]}); '
                                      'pass cells with the genes the model was fitted on.')
-    F = X[rows][:, where]
-    F = np.asarray(F.toarray() if hasattr(F, 'toarray') else F, np.float64)
-    return F @ np.asarray(reader['w'], np.float64) + reader['b']
+    return _dense(X[rows][:, where]) @ np.asarray(reader['w'], np.float64) + reader['b']
 
 # %% ../nbs/07_nnnu.ipynb #0e32b2a1
 def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConfig | None = None, seed: int = 0,
