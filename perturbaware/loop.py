@@ -189,6 +189,8 @@ class FitConfig:
                  ('classifier.steps', c.steps >= 1, '>= 1'), ('classifier.lr', c.lr > 0, '> 0'),
                  ('classifier.hidden', c.hidden >= 0, '>= 0 (0: linear)'),
                  ('tests.alpha', 0 < self.tests.alpha <= 1, 'in (0, 1]'),
+                 ('classifier.reader_l2', c.reader_l2 == 'cv' or (isinstance(c.reader_l2, (int, float)) and c.reader_l2 > 0),
+                  "> 0 or 'cv'"),
                  ('loop.cross_fit', not (L.cross_fit and c.reader == 'genes'),
                   "False with classifier.reader='genes' (a reader of genes reads no code to cross-fit)")]
         choices = [('classifier.prevalence', c.prevalence, PREVALENCE_RULES),

@@ -19,14 +19,15 @@ from ._core import (CONTROL, NO_CELLTYPE, PerturbawareInputError, category_name,
 from .evaluate import _dense, auroc, cross_validated_scores, logistic_fit
 
 # %% auto #0
-__all__ = ['PREVALENCE_RULES', 'READERS', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask', 'train_classifiers',
-           'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits', 'mixture_proportion', 'rank_evidence',
-           'pu_calibration', 'calibrated_logit', 'top_half_mean', 'screen_statistics', 'screen_keep',
+__all__ = ['PREVALENCE_RULES', 'READERS', 'READER_L2_GRID', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP', 'dropout_mask',
+           'train_classifiers', 'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits', 'mixture_proportion',
+           'rank_evidence', 'pu_calibration', 'calibrated_logit', 'top_half_mean', 'screen_statistics', 'screen_keep',
            'screen_perturbations', 'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
 PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.prevalence)
 READERS = ('nnnu', 'logistic', 'auto', 'genes')   # what scores a category (NNNUConfig.reader)
+READER_L2_GRID = (1.0, 10.0, 100.0, 1000.0)        # the L2 penalties NNNUConfig.reader_l2='cv' chooses from
 
 
 @dataclass
@@ -70,6 +71,10 @@ class NNNUConfig:
                                   # 'genes': the same regression on the expression of the category's own selected genes
                                   # (`fit_nnnu(gene_features=)`; the latent where it has none): what the tests found, read
                                   # without the autoencoder's compression and without its memory of the labels
+    reader_l2: float | str = 1.0  # L2 penalty of the logistic readers (on standardised features); 'cv': per category,
+                                  # the value of READER_L2_GRID whose out-of-fold scores rank the guide-labelled
+                                  # training cells above the controls best (no truth used; large values shrink w
+                                  # towards the standardised mean difference, a score that does not overfit many genes)
 
     @property
     def alphas(self) -> np.ndarray:
@@ -322,14 +327,17 @@ def _pooled(rows_u, rows_n) -> tuple:
     return np.concatenate([rows_u, rows_n]), np.arange(len(rows_u) + len(rows_n)) < len(rows_u)
 
 
-def _logistic_reader(Z, rows_u, rows_n, seed: int, l2: float = 1.0) -> tuple:
-    """The logistic reader of one category: out-of-fold scores of its training cells (`rows_u`, then `rows_n`) and
-    the weights (w, b) of the regression fitted on all of them, as a score w.z + b of the rows of Z as given."""
+def _logistic_reader(Z, rows_u, rows_n, seed: int, l2: float | str = 1.0) -> tuple:
+    """The logistic reader of one category: out-of-fold scores of its training cells (`rows_u`, then `rows_n`), the
+    weights (w, b) of the regression fitted on all of them, as a score w.z + b of the rows of Z as given, and the L2
+    penalty used (`l2='cv'`: the one of READER_L2_GRID whose out-of-fold scores rank the labelled cells best)."""
     rows, y = _pooled(rows_u, rows_n)
-    oof = cross_validated_scores(Z[rows], y, seed=seed)
+    grid = READER_L2_GRID if l2 == 'cv' else (float(l2),)
+    oofs = [cross_validated_scores(Z[rows], y, seed=seed, l2=lam) for lam in grid]
+    best = int(np.argmax([auroc(s, y) for s in oofs])) if len(grid) > 1 else 0
     mu, sd = Z[rows].mean(0), Z[rows].std(0) + 1e-8          # cross_validated_scores standardises the same way
-    w = logistic_fit((Z[rows] - mu) / sd, y.astype(float), l2)
-    return oof, w[:-1] / sd, w[-1] - (mu / sd) @ w[:-1]
+    w = logistic_fit((Z[rows] - mu) / sd, y.astype(float), grid[best])
+    return oofs[best], w[:-1] / sd, w[-1] - (mu / sd) @ w[:-1], grid[best]
 
 
 def _set_linear(state: dict, c: int, w, b) -> None:
@@ -436,7 +444,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         Zs = Zt.cpu().numpy()
         # the logistic reader of each category (out-of-fold scores, weights), computed once when a rule needs it
         feats = [_reader_features(Zs, gene_features, cats.at[i, 'category'], cfg.reader) for i in fitted]
-        lr = {c: _logistic_reader(feats[c][1], tr_u[c], tr_n[c], seed) for c in range(len(fitted))
+        lr = {c: _logistic_reader(feats[c][1], tr_u[c], tr_n[c], seed, cfg.reader_l2) for c in range(len(fitted))
               if cfg.prevalence == 'estimate' or cfg.reader != 'nnnu'}
         if cfg.prevalence == 'estimate':   # mixture-proportion estimate on the training cells' out-of-fold scores
             for c in range(len(fitted)):
@@ -479,9 +487,9 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
             a_nn = auroc(logits.iloc[r, cols[c]].to_numpy(float), y)
             cats.loc[fitted[c], 'label_auroc'] = a_nn
             if cfg.reader == 'nnnu': continue
-            s_lr, w, b = lr[c]
+            s_lr, w, b, l2 = lr[c]
             a_lr = auroc(s_lr, y)
-            cats.loc[fitted[c], ['label_auroc_nnnu', 'label_auroc_logistic']] = a_nn, a_lr
+            cats.loc[fitted[c], ['label_auroc_nnnu', 'label_auroc_logistic', 'reader_l2']] = a_nn, a_lr, l2
             if cfg.reader in ('logistic', 'genes') or a_lr > a_nn:
                 genes = feats[c][0]
                 cats.loc[fitted[c], ['reader', 'label_auroc']] = ('genes' if genes else 'logistic'), a_lr
