@@ -82,6 +82,11 @@ class LoopConfig:
                                        # classifier scores are read from the codes of the autoencoder that never saw
                                        # it (no label memory in what the classifiers read; twice the autoencoder cost).
                                        # The model keeps the first autoencoder and its classifiers
+    gene_folds: int = 0                # K >= 2, with classifier.reader='genes': the cells are split into K folds, and
+                                       # each fold's cells are read from genes selected on the other folds' cells only
+                                       # (the tests run K more times per round); the selection no longer fits the noise
+                                       # of the cells it scores, which inflated the prevalence estimate (see the
+                                       # notebook). 0: the genes selected on all cells (the selection's full power)
     val_fraction: float = 0.2          # validation share of every category, fixed for the whole fit
     stop_fraction: float = 0.1         # with autoencoder.patience: share of the training cells the autoencoder does
                                        # not train on and watches for early stopping (the validation cells stay unseen)
@@ -192,7 +197,9 @@ class FitConfig:
                  ('classifier.reader_l2', c.reader_l2 == 'cv' or (isinstance(c.reader_l2, (int, float)) and c.reader_l2 > 0),
                   "> 0 or 'cv'"),
                  ('loop.cross_fit', not (L.cross_fit and c.reader == 'genes'),
-                  "False with classifier.reader='genes' (a reader of genes reads no code to cross-fit)")]
+                  "False with classifier.reader='genes' (a reader of genes reads no code to cross-fit)"),
+                 ('loop.gene_folds', L.gene_folds == 0 or (L.gene_folds >= 2 and c.reader == 'genes'),
+                  "0, or >= 2 with classifier.reader='genes' (only a reader of genes reads the selection)")]
         choices = [('classifier.prevalence', c.prevalence, PREVALENCE_RULES),
                    ('classifier.checkpoint', c.checkpoint, ('best', 'last')), ('classifier.screen', c.screen, ('gap', 'rank')),
                    ('loop.calibration', L.calibration, ('classifier', 'posterior')),
@@ -268,6 +275,8 @@ class LoopState:
     round: int = 0
     priority: np.ndarray | None = None             # monotone union of selected genes (w~, 0/1)
     selected: dict = field(default_factory=dict)   # category -> union of selected genes so far
+    selected_folds: list = field(default_factory=list)   # loop.gene_folds: per fold, category -> union of the genes
+                                                         # selected on the other folds' cells
     kept: list = field(default_factory=list)       # categories kept by the last screening
     logits: pd.DataFrame | None = None             # cells x perturbations, latest fit of each category
     oof: pd.DataFrame | None = None                # True where a logit is out-of-fold
@@ -299,7 +308,7 @@ def save_checkpoint(directory, state: LoopState, ae: QuantileHurdleAE, fingerpri
                     classifiers=None if state.classifiers is None else
                     {**state.classifiers, 'center': torch.as_tensor(state.classifiers['center']),
                      'scale': torch.as_tensor(state.classifiers['scale'])}), tmp / 'state.pt')
-    meta = dict(round=state.round, selected=state.selected, kept=state.kept, tau=state.tau, history=state.history,
+    meta = dict(round=state.round, selected=state.selected, selected_folds=state.selected_folds, kept=state.kept, tau=state.tau, history=state.history,
                 category_history=state.category_history, columns=list(state.logits.columns),
                 categories=state.categories.to_dict(orient='list'), fingerprint=fingerprint)
     (tmp / 'state.json').write_text(json.dumps(meta, default=float))
@@ -319,7 +328,8 @@ def load_checkpoint(directory, index, fingerprint: str, device='auto'):
     clf = st['classifiers']
     if clf is not None: clf = {**clf, 'center': clf['center'].numpy(), 'scale': clf['scale'].numpy()}
     cols = meta['columns']
-    state = LoopState(round=meta['round'], priority=st['priority'].numpy(), selected=meta['selected'], kept=meta['kept'],
+    state = LoopState(round=meta['round'], priority=st['priority'].numpy(), selected=meta['selected'],
+                      selected_folds=meta.get('selected_folds', []), kept=meta['kept'],
                       logits=pd.DataFrame(st['logits'].numpy(), index=index, columns=cols),
                       oof=pd.DataFrame(st['oof'].numpy(), index=index, columns=cols),
                       categories=pd.DataFrame(meta['categories']), classifiers=clf, tau=meta['tau'],
@@ -349,14 +359,14 @@ def _truth_rows(t, cats, p_own, labels, cts, truth, Z=None, probes=False, probe_
     return rows
 
 
-def _halves(rows, labels, cts, seed: int) -> np.ndarray:
-    "0 / 1 for the cells `rows` (-1 elsewhere): two halves with the same share of every category."
+def _folds(rows, labels, cts, seed: int, k: int = 2) -> np.ndarray:
+    "0 .. k-1 for the cells `rows` (-1 elsewhere): k folds with the same share of every category (k = 2: halves)."
     half = np.full(len(labels), -1)
     rng = np.random.default_rng([seed, 11])
     names = np.char.add(np.char.add(labels.astype(str), '|'), cts.astype(str))
     for name in np.unique(names[rows]):
         idx = rng.permutation(np.flatnonzero(rows & (names == name)))
-        half[idx] = np.arange(len(idx)) % 2
+        half[idx] = np.arange(len(idx)) % k
     return half
 
 
@@ -421,6 +431,12 @@ def _gene_features(X, var_names, selected: dict, categories) -> dict:
     return {c: (list(selected[c]), X[:, where.get_indexer(selected[c])]) for c in categories if selected.get(c)}
 
 
+def _fold_gene_features(X, var_names, selected_folds: list, categories) -> dict:
+    "{category: [(genes, expression) of each fold]} for loop.gene_folds, where every fold has selected genes."
+    per_fold = [_gene_features(X, var_names, sel, categories) for sel in selected_folds]
+    return {c: [f[c] for f in per_fold] for c in categories if all(c in f for f in per_fold)}
+
+
 def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names, *, config: FitConfig | None = None,
              val_mask=None, seed: int = 0, device='auto', progress: bool = True, checkpoint_dir=None,
              callback=None, truth: dict | None = None, control: str = CONTROL, ae: QuantileHurdleAE | None = None,
@@ -471,11 +487,12 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
     # cross-fitting: autoencoder j trains on half j of its cells, and classifier j reads the codes of every other cell
     aes = [ae, partner] if L.cross_fit else [ae]
     if L.cross_fit:
-        half = _halves(ae_rows, labels, cts, seed)
+        half = _folds(ae_rows, labels, cts, seed)
         own_rows = [ae_rows & (half == j) for j in range(2)]
         unseen = [half != j for j in range(2)]
     else: own_rows, unseen = [ae_rows], [np.ones(n, bool)]
     X_watch = X[watch_rows]   # the autoencoder trains on the rows ae_rows of X itself: no copy of a large screen
+    gene_fold = _folds(np.ones(n, bool), labels, cts, seed + 1, L.gene_folds) if L.gene_folds else None
     control_offset = 0.0
 
     for t in range(state.round + 1, L.max_iterations + 1):
@@ -494,6 +511,13 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         # 2) weighted tests, monotone union of priorities
         sel = test_round(X, labels, cts, p_test, cats, var_names, cfg.tests, control) if cats else {}
         for c, genes in sel.items(): state.selected[c] = sorted(set(state.selected.get(c, [])) | set(genes))
+        if gene_fold is not None and cats:   # the reader's genes: fold f's from the other folds' cells only
+            state.selected_folds = state.selected_folds or [{} for _ in range(L.gene_folds)]
+            for f, chosen in enumerate(state.selected_folds):
+                other = gene_fold != f
+                for c, genes in test_round(X[other], labels[other], cts[other], p_test[other], cats, var_names,
+                                           cfg.tests, control).items():
+                    chosen[c] = sorted(set(chosen.get(c, [])) | set(genes))
         state.priority = update_priority(state.priority, np.isin(np.asarray(var_names), sorted({g for v in sel.values() for g in v})).astype(float))
         times['tests'] = time.perf_counter() - t0
         # 3) feature-weighted autoencoder on the training cells
@@ -515,11 +539,13 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         t2 = time.perf_counter()
         # (cross-fitting: calibrated once, on the two classifiers' merged scores)
         clf_cfg = replace(cfg.classifier, calibrate=False) if L.cross_fit else cfg.classifier
-        gene_features = _gene_features(X, var_names, state.selected, cats) if clf_cfg.reader == 'genes' else None
+        gene_features = (None if clf_cfg.reader != 'genes' else
+                         _fold_gene_features(X, var_names, state.selected_folds, cats) if gene_fold is not None else
+                         _gene_features(X, var_names, state.selected, cats))
         results = [fit_nnnu(Z_a, labels, cts, control, clf_cfg, seed=seed * 1000 + t, device=device,
                             progress=progress, index=index, val_mask=val_mask, categories=cats,
                             control_offset=control_offset, train_mask=None if not L.cross_fit else unseen_a,
-                            gene_features=gene_features)
+                            gene_features=gene_features, gene_folds=gene_fold)
                    for Z_a, unseen_a in zip(codes, unseen)]
         res = _cross_fitted(results, unseen, labels, cts, control, cfg.classifier) if L.cross_fit else results[0]
         times['classifiers'] = time.perf_counter() - t2

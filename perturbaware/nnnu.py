@@ -360,6 +360,56 @@ def _reader_features(Z, gene_features, category: str, reader: str) -> tuple:
     return list(genes), F
 
 
+def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone, l2) -> tuple:
+    """The genes reader of one category with cross-fitted selection (`LoopConfig.gene_folds` = K): the cells of fold f
+    are scored by a regression on genes selected without them (`fold_features[f]`: (genes, cells x genes)), fitted on
+    the training cells of the other folds, so that no cell's score has seen the cell, neither in the selection nor in
+    the fit. Each fold's scores are standardised by its training controls' scores, so that the folds share one scale
+    (one prevalence estimate and calibration per category); `l2='cv'` takes the penalty whose held-out scores rank the
+    labelled cells best. Returns the held-out scores of `rows_u` then `rows_n`, the scores of the rows `everyone`, the
+    score for new cells (the union of the genes, the mean of the folds' standardised weights) and the penalty."""
+    rows, y = _pooled(rows_u, rows_n)
+    fold_rows, fold_all = gene_folds[rows], gene_folds[everyone]
+    grid = READER_L2_GRID if l2 == 'cv' else (float(l2),)
+    fits = []   # per penalty: held-out scores of rows, scores of everyone, each fold's standardised (genes, w, b)
+    for lam in grid:
+        s_rows, s_all, weights = np.full(len(rows), np.nan), np.full(len(everyone), np.nan), []
+        for f, (genes, F) in enumerate(fold_features):
+            fit_on, held = rows[fold_rows != f], fold_rows == f
+            mu, sd = F[fit_on].mean(0), F[fit_on].std(0) + 1e-8
+            w = logistic_fit((F[fit_on] - mu) / sd, y[fold_rows != f].astype(float), lam)
+            w, b = w[:-1] / sd, w[-1] - (mu / sd) @ w[:-1]
+            s = F[rows[held]] @ w + b
+            ctrl = s[~y[held]]
+            m, v = (ctrl.mean(), ctrl.std() + 1e-8) if len(ctrl) > 1 else (0.0, 1.0)
+            s_rows[held] = (s - m) / v
+            mine = fold_all == f
+            s_all[mine] = (F[everyone[mine]] @ w + b - m) / v
+            weights.append((genes, w / v, (b - m) / v))
+        fits.append((s_rows, s_all, weights))
+    best = int(np.argmax([auroc(s, y) for s, _, _ in fits]))
+    s_rows, s_all, weights = fits[best]
+    union = pd.Index(sorted(set().union(*[genes for genes, _ in fold_features])))
+    w_new, b_new = np.zeros(len(union)), 0.0
+    for genes, w, b in weights:
+        w_new[union.get_indexer(genes)] += w / len(weights); b_new += b / len(weights)
+    return s_rows, s_all, list(union), w_new, b_new, grid[best]
+
+
+def _category_reader(Z, gene_features, gene_folds, category: str, cfg, rows_u, rows_n, everyone, seed: int) -> tuple:
+    """The logistic reader of one category (`NNNUConfig.reader` 'logistic' or 'genes', and the prevalence estimate):
+    out-of-fold scores of `rows_u` then `rows_n`, the scores of the rows `everyone`, the saved linear score (genes, w, b;
+    no genes: w reads the standardised latent) and the penalty. With `gene_folds`, `gene_features[category]` holds one
+    (genes, features) per fold (`_fold_gene_reader`); a category without genes in some fold is read from Z."""
+    per_fold = (gene_features or {}).get(category) if gene_folds is not None and cfg.reader == 'genes' else None
+    if per_fold is not None and all(len(genes) for genes, _ in per_fold):
+        fold_features = [_reader_features(Z, {category: gf}, category, 'genes') for gf in per_fold]
+        return _fold_gene_reader(fold_features, np.asarray(gene_folds), rows_u, rows_n, everyone, cfg.reader_l2)
+    genes, F = _reader_features(Z, None if gene_folds is not None else gene_features, category, cfg.reader)
+    oof, w, b, l2 = _logistic_reader(F, rows_u, rows_n, seed, cfg.reader_l2)
+    return oof, F[everyone] @ w + b, genes, w, b, l2
+
+
 def _gene_score(reader: dict, X, var_names, rows) -> np.ndarray:
     "The score w.x + b of a gene reader (`fit_nnnu(gene_features=)`) for the rows of X."
     where = pd.Index(np.asarray(var_names).astype(str)).get_indexer(reader['genes'])
@@ -372,7 +422,8 @@ def _gene_score(reader: dict, X, var_names, rows) -> np.ndarray:
 # %% ../nbs/07_nnnu.ipynb #0e32b2a1
 def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConfig | None = None, seed: int = 0,
              device='auto', progress: bool = True, index=None, *, val_mask=None, categories=None,
-             control_offset: float = 0.0, train_mask=None, gene_features: dict | None = None) -> NNNUResult:
+             control_offset: float = 0.0, train_mask=None, gene_features: dict | None = None,
+             gene_folds=None) -> NNNUResult:
     """Fit nnNU classifiers for every (cell type x perturbation) category on latent codes Z (cells x d).
 
     `val_mask`: a fixed validation split (True = validation cell); by default each category and each cell type's
@@ -382,7 +433,9 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     the cells the classifiers may train on (default: every non-validation cell); the others are scored only, e.g.
     the cells an autoencoder trained on, when the classifiers should read codes of cells it never saw (cross-fitting).
     `gene_features`: {category: (gene names, cells x genes expression)} for `config.reader='genes'`: each category is
-    read from its own genes (e.g. those its weighted tests selected); a category without any is read from Z."""
+    read from its own genes (e.g. those its weighted tests selected); a category without any is read from Z.
+    `gene_folds`: the fold (0 .. K-1) of each cell, with `gene_features={category: [(genes, X) of each fold]}`: the
+    cells of fold f are read from genes selected without them (`_fold_gene_reader`)."""
     cfg = config or NNNUConfig()
     if cfg.prevalence not in PREVALENCE_RULES:
         raise PerturbawareInputError(f"prevalence must be one of {list(PREVALENCE_RULES)}, not {cfg.prevalence!r}")
@@ -442,10 +495,11 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         calib = np.stack([sig(val_g[c, :, :len(r)] + control_offset).mean(1) for c, r in enumerate(va_n)])  # (C, A)
         first_ok = np.where((calib <= cfg.target).any(1), (calib <= cfg.target).argmax(1), len(alphas) - 1)
         Zs = Zt.cpu().numpy()
-        # the logistic reader of each category (out-of-fold scores, weights), computed once when a rule needs it
-        feats = [_reader_features(Zs, gene_features, cats.at[i, 'category'], cfg.reader) for i in fitted]
-        lr = {c: _logistic_reader(feats[c][1], tr_u[c], tr_n[c], seed, cfg.reader_l2) for c in range(len(fitted))
-              if cfg.prevalence == 'estimate' or cfg.reader != 'nnnu'}
+        # the logistic reader of each category (out-of-fold scores, scores of its cell type, weights), computed once
+        # when a rule needs it
+        lr = {c: _category_reader(Zs, gene_features, gene_folds, cats.at[fitted[c], 'category'], cfg, tr_u[c], tr_n[c],
+                                  np.flatnonzero(celltypes == cts[c]), seed)
+              for c in range(len(fitted)) if cfg.prevalence == 'estimate' or cfg.reader != 'nnnu'}
         if cfg.prevalence == 'estimate':   # mixture-proportion estimate on the training cells' out-of-fold scores
             for c in range(len(fitted)):
                 s = lr[c][0]
@@ -487,14 +541,12 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
             a_nn = auroc(logits.iloc[r, cols[c]].to_numpy(float), y)
             cats.loc[fitted[c], 'label_auroc'] = a_nn
             if cfg.reader == 'nnnu': continue
-            s_lr, w, b, l2 = lr[c]
+            s_lr, s_all, genes, w, b, l2 = lr[c]
             a_lr = auroc(s_lr, y)
             cats.loc[fitted[c], ['label_auroc_nnnu', 'label_auroc_logistic', 'reader_l2']] = a_nn, a_lr, l2
             if cfg.reader in ('logistic', 'genes') or a_lr > a_nn:
-                genes = feats[c][0]
                 cats.loc[fitted[c], ['reader', 'label_auroc']] = ('genes' if genes else 'logistic'), a_lr
-                everyone = np.flatnonzero(celltypes == cts[c])
-                logits.iloc[everyone, cols[c]] = feats[c][1][everyone] @ w + b
+                logits.iloc[np.flatnonzero(celltypes == cts[c]), cols[c]] = s_all
                 logits.iloc[r, cols[c]] = s_lr
                 if genes: classifiers['gene_readers'][c] = dict(genes=list(genes), w=torch.as_tensor(w), b=float(b))
                 else: _set_linear(classifiers['state'], c, w, b)
