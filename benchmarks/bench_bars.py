@@ -1,5 +1,5 @@
 """The bars of the posterior issue (issue 8), measured against the built-in screen's truth: both difficulty presets
-of the simulator, several seeds, interneurons, a fit preset (the package default or the paper's), round by round.
+of the simulator, several seeds, interneurons, a fit preset (the package default, the paper's, or 'genes'), round by round.
 
 One row per (difficulty, seed) with the measured value of every bar and whether it holds:
 - `probe gap`: min over rounds and effective perturbations of AUROC(p~) - signal probe (bar: >= -0.03);
@@ -21,7 +21,7 @@ Each fit runs in its own process (`--jobs 2` runs two at a time with one thread 
 JSON per fit under `--out` as they finish, so an interrupted run resumes where it stopped (`--force` refits).
 
 Run: `python benchmarks/bench_bars.py [--scale paper|small] [--difficulty default hard] [--seeds 0 1 2]
-[--preset default|paper] [--budget full|test] [--set classifier.calibrate=true] [--jobs 1]`; the table is also written as CSV next to the JSONs,
+[--preset default|paper|genes] [--budget full|test] [--set classifier.calibrate=true] [--jobs 1]`; the table is also written as CSV next to the JSONs,
 with a long table of the effective perturbations' per-round metrics (`*_rounds.csv`: AUROC, probes, alpha, screen
 statistics, latent MMD^2 and l2 on validation cells)."""
 import argparse
@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from perturbaware.loop import PRESETS
 from perturbaware.simulate import EFFECTIVE  # (the simulated screen's effective perturbations)
 WEAK = 'Dgcr8'
 OUT = Path(__file__).parent / 'out' / 'bars'
@@ -44,7 +45,7 @@ OUT = Path(__file__).parent / 'out' / 'bars'
 def configure(preset: str, budget: str, options=()):
     "The fit config: a preset, optionally cut to the test budget, with `section.option=value` overrides."
     import perturbaware as pa
-    cfg = pa.FitConfig.paper() if preset == 'paper' else pa.FitConfig()
+    cfg = pa.FitConfig.named(preset)
     if budget == 'test': cfg = cfg.test_budget()
     d = cfg.to_dict()
     for opt in options:
@@ -155,7 +156,7 @@ def main():
     ap.add_argument('--scale', choices=('paper', 'small'), default='paper')
     ap.add_argument('--difficulty', nargs='+', choices=('default', 'hard'), default=['default', 'hard'])
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    ap.add_argument('--preset', choices=('default', 'paper'), default='default')
+    ap.add_argument('--preset', choices=PRESETS, default='default')
     ap.add_argument('--budget', choices=('full', 'test'), default='full')
     ap.add_argument('--set', nargs='*', default=[], metavar='SECTION.OPTION=VALUE',
                     help='config overrides, e.g. classifier.calibrate=true (results are kept apart by them)')

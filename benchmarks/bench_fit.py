@@ -4,7 +4,7 @@ well the pseudo-posteriors recover the simulated truth, round by round.
 Target (issue: the fit): interneurons (~7,800 cells x ~4,900 genes, 29 perturbations), 6 rounds, <= 6 minutes on
 2 CPU cores with the default preset. `--all-celltypes` fits every cell type at once (~21,000 cells).
 
-Run: `make bench` or `python benchmarks/bench_fit.py [--preset default|paper] [--seed 0] [--all-celltypes]`."""
+Run: `make bench` or `python benchmarks/bench_fit.py [--preset default|paper|genes] [--seed 0] [--all-celltypes]`."""
 import argparse
 import resource
 import time
@@ -18,7 +18,7 @@ from perturbaware.simulate import EFFECTIVE  # (the simulated screen's effective
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--preset', default='default', choices=['default', 'paper'])
+    ap.add_argument('--preset', default='default', choices=list(pa.loop.PRESETS))
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--difficulty', default='default', choices=['default', 'hard'], help='simulator preset')
     ap.add_argument('--all-celltypes', action='store_true')
@@ -29,7 +29,7 @@ def main():
     celltype = None if args.all_celltypes else 'interneuron'
     adata = pa.simulate_preprocessed('paper', args.seed, difficulty=args.difficulty, celltype=celltype)
     t_data = time.perf_counter() - t0
-    cfg = pa.FitConfig.paper() if args.preset == 'paper' else pa.FitConfig()
+    cfg = pa.FitConfig.named(args.preset)
     cfg.loop.max_iterations = args.iterations
     print(f'screen: {adata.n_obs:,} cells x {adata.n_vars:,} genes ({celltype or "all cell types"}), '
           f'simulated ({args.difficulty}) + preprocessed in {t_data:.1f}s; preset {cfg.preset}, seed {args.seed}', flush=True)

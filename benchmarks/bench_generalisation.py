@@ -71,7 +71,7 @@ def run(name, X, genes, steps, preset, patience, seed=0, overrides=None):
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(X)); half = len(X) // 2
     train, test = np.sort(perm[:half]), np.sort(perm[half:])
-    cfg = (FitConfig.paper() if preset == 'paper' else FitConfig()).autoencoder
+    cfg = FitConfig.named(preset).autoencoder
     from dataclasses import replace
     cfg = replace(cfg, **(overrides or {}))
     rows = []

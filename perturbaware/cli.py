@@ -78,7 +78,7 @@ def _preprocess(args):
 # %% ../nbs/90_cli.ipynb #d517f1a4
 def _fit_config(args):
     from perturbaware.loop import FitConfig
-    cfg = FitConfig.paper() if args.preset == 'paper' else FitConfig()
+    cfg = FitConfig.named(args.preset)
     cfg.loop.max_iterations = args.iterations
     if args.quick:   # a few seconds per round: for trying the command and for its tests, not for results
         cfg.loop.warm_steps = cfg.loop.steps_per_round = 40; cfg.classifier.steps = 300
@@ -218,8 +218,9 @@ def _add_keys(s, preprocessing: bool = True):
 
 def _add_fit(s):
     s.add_argument('--iterations', type=int, default=6, help='rounds of Algorithm 1 (T_max, default 6)')
-    s.add_argument('--preset', default='default', choices=['default', 'paper'],
-                   help="'paper': Appendix 9.4 to the letter; 'default': with the measured deviations of 08_loop")
+    s.add_argument('--preset', default='default', choices=['default', 'paper', 'genes'],   # loop.PRESETS (no torch import here)
+                   help="'paper': Appendix 9.4 to the letter; 'default': with the measured deviations of 08_loop; "
+                        "'genes': the default with p~ read from each perturbation's selected genes (08_loop)")
     s.add_argument('--seed', type=int, default=0); s.add_argument('--device', default='auto')
     s.add_argument('--checkpoint-dir', default=None, help='checkpoint after every round here, and resume from it')
     s.add_argument('--quick', action='store_true', help='tiny training budgets (for trying the command, not for results)')

@@ -387,7 +387,7 @@ def fit_screen(data_source: str = 'simulated',  # 'simulated' (the built-in scre
             warnings.simplefilter('ignore', UserWarning)   # small categories are listed in uns
             adata = preprocess(read_screen(data_source), copy=True)
     if celltype is not None: adata = adata[adata.obs['celltype'].astype(str) == celltype].copy()
-    cfg = FitConfig.paper() if preset == 'paper' else FitConfig()
+    cfg = FitConfig.named(preset)
     if budget == 'test': cfg = cfg.test_budget()
     model = fit(adata, celltype=celltype, config=cfg, seed=seed, progress=progress)
     base = fit(adata.copy(), celltype=celltype, config=cfg.unweighted_baseline(), seed=seed, progress=progress) if baseline else None
