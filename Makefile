@@ -14,7 +14,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-controls bench-latent-genes bench-readers bench-scale bench-compare readme export clean
+.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-controls bench-latent-genes bench-selection-bias bench-readers bench-scale bench-compare readme export clean
 
 setup:
 	@bash scripts/setup.sh "$(VENV)"
@@ -82,6 +82,12 @@ bench-controls: setup
 LATENT_GENES_ARGS ?=
 bench-latent-genes: setup
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_latent_genes.py $(LATENT_GENES_ARGS)
+
+## does the genes reader's selection fit the noise of the cells it scores? all cells vs cross-fitted (K = 5) vs true
+## DE genes, paper-scale warm start (about 4 min; SELECTION_BIAS_ARGS, e.g. --seeds 0 1)
+SELECTION_BIAS_ARGS ?=
+bench-selection-bias: setup
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_selection_bias.py $(SELECTION_BIAS_ARGS)
 
 ## what the latent holds against what the classifiers read, per round, on fixed latents (about 10 min; READERS_ARGS,
 ## e.g. "--difficulty hard --variants")

@@ -1,0 +1,101 @@
+"""Does the genes reader's selection fit the noise of the cells it scores? (issue 8: why `loop.gene_folds` exists)
+
+The warm start's weighted tests (weights sigma(u), the default preset's Benjamini-Hochberg) choose each effective
+perturbation's genes on the interneurons of the paper-scale screen; the genes reader (`NNNUConfig.reader='genes'`,
+penalty chosen by cross-validation) is fitted on the training cells. Against the simulated truth, three gene sets:
+- `all cells`: genes selected on every cell (what `classifier.reader='genes'` reads), scores out of fold for the
+  regression only;
+- `cross-fitted`: K = 5 folds, each fold's cells read from genes selected on the other folds and by a regression fitted
+  there (what `loop.gene_folds=5` reads);
+- `true DE`: the perturbation's true DE genes, which no test chose.
+Columns: `genes` (per fold: the smallest), `AUROC` of the scores for the truth within the guide-labelled cells,
+`unperturbed vs controls` (AUROC of the truly unperturbed guide-labelled cells' scores against the controls': 0.5 when
+the read carries nothing of the label but the perturbation; SCAR), `alpha` (the mixture-proportion estimate the
+calibration uses) beside `truth` (the true perturbed fraction).
+
+Run: `python benchmarks/bench_selection_bias.py [--difficulty default hard] [--seeds 0] [--scale paper]` (about 2
+minutes per screen, one thread)."""
+import argparse
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+import perturbaware as pa
+from perturbaware.data import own_target_values
+from perturbaware.evaluate import auroc, _dense
+from perturbaware.loop import FitConfig, _folds, make_split, test_round
+from perturbaware.nnnu import _fold_gene_reader, _logistic_reader, mixture_proportion
+from perturbaware.simulate import EFFECTIVE
+
+K = 5
+
+
+def reads(scale: str, difficulty: str, seed: int) -> pd.DataFrame:
+    "One row per (effective perturbation, gene set)."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        adata = pa.simulate_preprocessed(scale, seed, difficulty=difficulty, celltype='interneuron')
+    cells = adata[adata.obs['celltype'] == 'interneuron'].copy()
+    X = _dense(cells.X)
+    labels = cells.obs['perturbation'].astype(str).to_numpy()
+    cts = cells.obs['celltype'].astype(str).to_numpy()
+    perturbed = cells.obs['true_strength'].to_numpy(float) > 0
+    cfg = FitConfig()
+    val = make_split(labels, cts, cfg.loop.val_fraction, seed)
+    p = expit(own_target_values(pa.guide_prior(cells, key_added='_u'), labels))   # the warm start's weights
+    cats = [f'{k}|interneuron' for k in sorted(set(labels) - {'control'})]
+    fold = _folds(np.ones(len(labels), bool), labels, cts, seed + 1, K)
+    on_all = test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests)
+    per_fold = [test_round(X[fold != f], labels[fold != f], cts[fold != f], p[fold != f], cats, cells.var_names,
+                           cfg.tests) for f in range(K)]
+    where = pd.Index(cells.var_names)
+    features = lambda genes: (list(genes), X[:, where.get_indexer(list(genes))])
+    ctrl = labels == 'control'
+    rows = []
+    for k in EFFECTIVE:
+        c, m = f'{k}|interneuron', labels == k
+        tr_u, tr_n = np.flatnonzero(m & ~val), np.flatnonzero(ctrl & ~val)
+        true_de = [g for g in adata.uns['true_de_genes'][c] if g in where]
+        sets = {'all cells': on_all.get(c, []), 'true DE': true_de}
+        for name, genes in sets.items():
+            if not genes: rows.append(dict(perturbation=k, genes_from=name, genes=0)); continue
+            s, *_ = _logistic_reader(features(genes)[1], tr_u, tr_n, seed, 'cv')
+            rows.append(_row(k, name, len(genes), s, len(tr_u), perturbed[tr_u]))
+        folds = [per_fold[f].get(c, []) for f in range(K)]
+        if all(folds):
+            s, *_ = _fold_gene_reader([features(g) for g in folds], fold, tr_u, tr_n, np.flatnonzero(m | ctrl), 'cv')
+            rows.append(_row(k, f'cross-fitted (K={K})', min(map(len, folds)), s, len(tr_u), perturbed[tr_u]))
+        else:
+            rows.append(dict(perturbation=k, genes_from=f'cross-fitted (K={K})', genes=min(map(len, folds))))
+    out = pd.DataFrame(rows)
+    out.insert(0, 'screen', f'{scale} {difficulty} s{seed}')
+    out['truth'] = out['perturbation'].map({k: perturbed[labels == k].mean() for k in EFFECTIVE})
+    return out
+
+
+def _row(k, name, n_genes, scores, n_u, truth_u) -> dict:
+    "The metrics of one read: held-out scores of the guide-labelled training cells (first n_u), then the controls'."
+    s_u, s_n = scores[:n_u], scores[n_u:]
+    unperturbed = s_u[~truth_u]
+    return dict(perturbation=k, genes_from=name, genes=n_genes, AUROC=auroc(s_u, truth_u),
+                **{'unperturbed vs controls': auroc(np.r_[unperturbed, s_n], np.r_[np.ones(len(unperturbed)), np.zeros(len(s_n))])},
+                alpha=mixture_proportion(s_u, s_n))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--scale', choices=('paper', 'small'), default='paper')
+    ap.add_argument('--difficulty', nargs='+', choices=('default', 'hard'), default=['default', 'hard'])
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0])
+    args = ap.parse_args()
+    pd.set_option('display.width', 200)
+    for d in args.difficulty:
+        for s in args.seeds:
+            print(reads(args.scale, d, s).round(3).to_string(index=False), flush=True)
+            print()
+
+
+if __name__ == '__main__':
+    main()
