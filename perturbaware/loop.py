@@ -123,8 +123,9 @@ class FitConfig:
     # up in 8 of 12 fits and down in 1; no round loses ground; gene precision 0.91-0.97; the price is more label memory
     # and prevalence overshoot, see the notebook). Measured and offered as a named preset, not (yet) the default:
     # reading each category's selected genes instead of the latent with a penalty chosen by cross-validation and the
-    # guide prior kept (FitConfig.genes(): paper scale, both screens, seeds 0 / 1, mean final AUROC 0.921-0.939 against
-    # 0.844-0.895, strong and medium perturbations 0.97-1.00, rounds that pay, bars met 40 of 56; see the notebook), and
+    # guide prior kept (FitConfig.genes(): paper scale, both screens, seeds 0 / 1 / 2, mean final AUROC 0.921-0.964
+    # against 0.816-0.917, strong and medium perturbations 0.97-1.00 but for two at 0.955 and 0.967, rounds that pay,
+    # bars met 62 of 84 against 39; see the notebook), and
     # cross-fitting its selection (loop.gene_folds=5: the kept perturbations' prevalence within 0.06-0.15 of the truth,
     # but weak perturbations lose their genes on small screens)
     autoencoder: QHAEConfig = field(default_factory=lambda: QHAEConfig(genes_per_step=1024, input_dropout=0.5,
