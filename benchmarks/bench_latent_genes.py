@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 import perturbaware as pa
 from perturbaware.evaluate import auroc, cross_validated_scores, probe_auroc
+from perturbaware.nnnu import rank_evidence
 from perturbaware.simulate import EFFECTIVE
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -64,7 +65,7 @@ def warm_start_reads(difficulty: str, seed: int, options=()) -> pd.DataFrame:
             s = cross_validated_scores(F[pool], m[pool], seed=seed)
             s_u, s_n = s[m[pool]], s[~m[pool]]
             r[f'read {name}'] = auroc(s_u, perturbed[m])
-            r[f'leak {name}'] = auroc(np.r_[s_u[unperturbed], s_n], np.r_[np.ones(unperturbed.sum()), np.zeros(len(s_n))])
+            r[f'leak {name}'] = rank_evidence(s_u[unperturbed], s_n)[0]   # AUROC of the two pools
         # the latent's leak probe on the cells its autoencoder trained on and on the validation cells it never saw
         for name, part in (('leak probe, trained cells', ~val), ('leak probe, validation cells', val)):
             sel = (m & ~perturbed | control) & part

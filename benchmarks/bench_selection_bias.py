@@ -26,7 +26,7 @@ import perturbaware as pa
 from perturbaware.data import own_target_values
 from perturbaware.evaluate import auroc, _dense
 from perturbaware.loop import FitConfig, _folds, make_split, test_round
-from perturbaware.nnnu import _fold_gene_reader, _logistic_reader, mixture_proportion
+from perturbaware.nnnu import _fold_gene_reader, _logistic_reader, mixture_proportion, rank_evidence
 from perturbaware.simulate import EFFECTIVE
 
 K = 5
@@ -80,7 +80,7 @@ def _row(k, name, n_genes, scores, n_u, truth_u) -> dict:
     s_u, s_n = scores[:n_u], scores[n_u:]
     unperturbed = s_u[~truth_u]
     return dict(perturbation=k, genes_from=name, genes=n_genes, AUROC=auroc(s_u, truth_u),
-                **{'unperturbed vs controls': auroc(np.r_[unperturbed, s_n], np.r_[np.ones(len(unperturbed)), np.zeros(len(s_n))])},
+                **{'unperturbed vs controls': rank_evidence(unperturbed, s_n)[0]},
                 alpha=mixture_proportion(s_u, s_n))
 
 

@@ -327,17 +327,27 @@ def _pooled(rows_u, rows_n) -> tuple:
     return np.concatenate([rows_u, rows_n]), np.arange(len(rows_u) + len(rows_n)) < len(rows_u)
 
 
+def _penalties(l2: float | str) -> tuple:
+    "The L2 penalties a reader tries: READER_L2_GRID for `l2='cv'`, else just `l2`."
+    return READER_L2_GRID if l2 == 'cv' else (float(l2),)
+
+
+def _raw_logistic(F, y, l2: float) -> tuple:
+    "(w, b) of an L2 logistic regression fitted on the standardised rows of F, as a score w.f + b of the raw features."
+    mu, sd = F.mean(0), F.std(0) + 1e-8          # cross_validated_scores standardises the same way
+    w = logistic_fit((F - mu) / sd, np.asarray(y, float), l2)
+    return w[:-1] / sd, w[-1] - (mu / sd) @ w[:-1]
+
+
 def _logistic_reader(Z, rows_u, rows_n, seed: int, l2: float | str = 1.0) -> tuple:
     """The logistic reader of one category: out-of-fold scores of its training cells (`rows_u`, then `rows_n`), the
     weights (w, b) of the regression fitted on all of them, as a score w.z + b of the rows of Z as given, and the L2
     penalty used (`l2='cv'`: the one of READER_L2_GRID whose out-of-fold scores rank the labelled cells best)."""
     rows, y = _pooled(rows_u, rows_n)
-    grid = READER_L2_GRID if l2 == 'cv' else (float(l2),)
+    grid = _penalties(l2)
     oofs = [cross_validated_scores(Z[rows], y, seed=seed, l2=lam) for lam in grid]
     best = int(np.argmax([auroc(s, y) for s in oofs])) if len(grid) > 1 else 0
-    mu, sd = Z[rows].mean(0), Z[rows].std(0) + 1e-8          # cross_validated_scores standardises the same way
-    w = logistic_fit((Z[rows] - mu) / sd, y.astype(float), grid[best])
-    return oofs[best], w[:-1] / sd, w[-1] - (mu / sd) @ w[:-1], grid[best]
+    return oofs[best], *_raw_logistic(Z[rows], y, grid[best]), grid[best]
 
 
 def _set_linear(state: dict, c: int, w, b) -> None:
@@ -370,28 +380,28 @@ def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone,
     score for new cells (the union of the genes, the mean of the folds' standardised weights) and the penalty."""
     rows, y = _pooled(rows_u, rows_n)
     fold_rows, fold_all = gene_folds[rows], gene_folds[everyone]
-    grid = READER_L2_GRID if l2 == 'cv' else (float(l2),)
-    fits = []   # per penalty: held-out scores of rows, scores of everyone, each fold's standardised (genes, w, b)
+    grid = _penalties(l2)
+    fits = []   # per penalty: held-out scores of rows, each fold's standardised score (w, b)
     for lam in grid:
-        s_rows, s_all, weights = np.full(len(rows), np.nan), np.full(len(everyone), np.nan), []
-        for f, (genes, F) in enumerate(fold_features):
-            fit_on, held = rows[fold_rows != f], fold_rows == f
-            mu, sd = F[fit_on].mean(0), F[fit_on].std(0) + 1e-8
-            w = logistic_fit((F[fit_on] - mu) / sd, y[fold_rows != f].astype(float), lam)
-            w, b = w[:-1] / sd, w[-1] - (mu / sd) @ w[:-1]
+        s_rows, weights = np.full(len(rows), np.nan), []
+        for f, (_, F) in enumerate(fold_features):
+            w, b = _raw_logistic(F[rows[fold_rows != f]], y[fold_rows != f], lam)
+            held = fold_rows == f
             s = F[rows[held]] @ w + b
             ctrl = s[~y[held]]
             m, v = (ctrl.mean(), ctrl.std() + 1e-8) if len(ctrl) > 1 else (0.0, 1.0)
             s_rows[held] = (s - m) / v
-            mine = fold_all == f
-            s_all[mine] = (F[everyone[mine]] @ w + b - m) / v
-            weights.append((genes, w / v, (b - m) / v))
-        fits.append((s_rows, s_all, weights))
-    best = int(np.argmax([auroc(s, y) for s, _, _ in fits]))
-    s_rows, s_all, weights = fits[best]
+            weights.append((w / v, (b - m) / v))
+        fits.append((s_rows, weights))
+    best = int(np.argmax([auroc(s, y) for s, _ in fits]))
+    s_rows, weights = fits[best]
+    # only the chosen penalty's folds score the other cells, and are averaged into the score for new cells
+    s_all = np.full(len(everyone), np.nan)
     union = pd.Index(sorted(set().union(*[genes for genes, _ in fold_features])))
     w_new, b_new = np.zeros(len(union)), 0.0
-    for genes, w, b in weights:
+    for f, ((genes, F), (w, b)) in enumerate(zip(fold_features, weights)):
+        mine = fold_all == f
+        s_all[mine] = F[everyone[mine]] @ w + b
         w_new[union.get_indexer(genes)] += w / len(weights); b_new += b / len(weights)
     return s_rows, s_all, list(union), w_new, b_new, grid[best]
 
@@ -484,6 +494,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     classifiers = None
     if len(fitted):
         cts = [cats.at[i, 'celltype'] for i in fitted]
+        type_rows = [np.flatnonzero(celltypes == ct) for ct in cts]   # every cell of each category's cell type
         tr_u, va_u = [u_split[i][0] for i in fitted], [u_split[i][1] for i in fitted]
         tr_n, va_n = [ctrl_split[ct][0] for ct in cts], [ctrl_split[ct][1] for ct in cts]
         cols = [perts.index(cats.at[i, 'perturbation']) for i in fitted]
@@ -498,7 +509,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         # the logistic reader of each category (out-of-fold scores, scores of its cell type, weights), computed once
         # when a rule needs it
         lr = {c: _category_reader(Zs, gene_features, gene_folds, cats.at[fitted[c], 'category'], cfg, tr_u[c], tr_n[c],
-                                  np.flatnonzero(celltypes == cts[c]), seed)
+                                  type_rows[c], seed)
               for c in range(len(fitted)) if cfg.prevalence == 'estimate' or cfg.reader != 'nnnu'}
         if cfg.prevalence == 'estimate':   # mixture-proportion estimate on the training cells' out-of-fold scores
             for c in range(len(fitted)):
@@ -515,9 +526,8 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
                            perturbations=[str(perts[c]) for c in cols], celltypes=[str(c) for c in cts],
                            center=center, scale=scale, hidden=int(chosen['W2'].shape[-1]), dropout=float(cfg.dropout))
         # the chosen classifier scores every cell of the category's cell type
-        rows = [np.flatnonzero(celltypes == ct) for ct in cts]
-        g_all = predict_classifiers(model, Zt, rows)
-        for c, r in enumerate(rows): logits.iloc[r, cols[c]] = g_all[c, first_ok[c], :len(r)]
+        g_all = predict_classifiers(model, Zt, type_rows)
+        for c, r in enumerate(type_rows): logits.iloc[r, cols[c]] = g_all[c, first_ok[c], :len(r)]
         # 2) out-of-fold predictions on the training split with alpha* fixed: classifier (c, f) ignores fold f
         K = cfg.n_folds
         fold = np.full(n, -1)
@@ -546,7 +556,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
             cats.loc[fitted[c], ['label_auroc_nnnu', 'label_auroc_logistic', 'reader_l2']] = a_nn, a_lr, l2
             if cfg.reader in ('logistic', 'genes') or a_lr > a_nn:
                 cats.loc[fitted[c], ['reader', 'label_auroc']] = ('genes' if genes else 'logistic'), a_lr
-                logits.iloc[np.flatnonzero(celltypes == cts[c]), cols[c]] = s_all
+                logits.iloc[type_rows[c], cols[c]] = s_all
                 logits.iloc[r, cols[c]] = s_lr
                 if genes: classifiers['gene_readers'][c] = dict(genes=list(genes), w=torch.as_tensor(w), b=float(b))
                 else: _set_linear(classifiers['state'], c, w, b)
@@ -563,7 +573,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
                 classifiers['calibration'][c] = params
                 cats.loc[fitted[c], 'alpha_posterior'] = params[0]
                 cats.loc[fitted[c], 'evidence'] = params[2] != 0   # False: a flat map, the scores showed nothing
-                r = np.flatnonzero(celltypes == cts[c])
+                r = type_rows[c]
                 logits.iloc[r, cols[c]] = calibrated_logit(logits.iloc[r, cols[c]].to_numpy(float), *params)
     return NNNUResult(logits=logits, categories=cats, split=split, oof=oof, config=asdict(cfg), classifiers=classifiers)
 
