@@ -455,6 +455,11 @@ def _gene_features(X, var_names, selected: dict, categories) -> dict:
     return {c: (list(selected[c]), X[:, where.get_indexer(selected[c])]) for c in categories if selected.get(c)}
 
 
+def _add_selected(selected: dict, new: dict) -> None:
+    "Grow each category's monotone union of selected genes (`selected`, in place) by a round's `new` genes."
+    for c, genes in new.items(): selected[c] = sorted(set(selected.get(c, [])) | set(genes))
+
+
 def _fold_gene_features(X, var_names, selected_folds: list, categories) -> dict:
     "{category: [(genes, expression) of each fold]} for loop.gene_folds, where every fold has selected genes."
     per_fold = [_gene_features(X, var_names, sel, categories) for sel in selected_folds]
@@ -534,14 +539,13 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
                 break
         # 2) weighted tests, monotone union of priorities
         sel = test_round(X, labels, cts, p_test, cats, var_names, cfg.tests, control) if cats else {}
-        for c, genes in sel.items(): state.selected[c] = sorted(set(state.selected.get(c, [])) | set(genes))
+        _add_selected(state.selected, sel)
         if gene_fold is not None and cats:   # the reader's genes: fold f's from the other folds' cells only
             state.selected_folds = state.selected_folds or [{} for _ in range(L.gene_folds)]
             for f, chosen in enumerate(state.selected_folds):
                 other = gene_fold != f
-                for c, genes in test_round(X[other], labels[other], cts[other], p_test[other], cats, var_names,
-                                           cfg.tests, control).items():
-                    chosen[c] = sorted(set(chosen.get(c, [])) | set(genes))
+                _add_selected(chosen, test_round(X[other], labels[other], cts[other], p_test[other], cats, var_names,
+                                                 cfg.tests, control))
         state.priority = update_priority(state.priority, np.isin(np.asarray(var_names), sorted({g for v in sel.values() for g in v})).astype(float))
         times['tests'] = time.perf_counter() - t0
         # 3) feature-weighted autoencoder on the training cells
