@@ -460,10 +460,15 @@ def _add_selected(selected: dict, new: dict) -> None:
     for c, genes in new.items(): selected[c] = sorted(set(selected.get(c, [])) | set(genes))
 
 
-def _fold_gene_features(X, var_names, selected_folds: list, categories) -> dict:
-    "{category: [(genes, expression) of each fold]} for loop.gene_folds, where every fold has selected genes."
+def _fold_gene_features(X, var_names, selected_folds: list, selected: dict, categories) -> dict:
+    """{category: [(genes, expression) of each fold]} for loop.gene_folds, where every fold has selected genes; where
+    some fold's complement found none, (genes, expression) of the all-cells selection, read without cross-fitting:
+    a weak perturbation whose few genes only the whole sample finds keeps them instead of falling back to the latent
+    (and, from round 2 on, to the flat map of a latent that holds nothing of it)."""
     per_fold = [_gene_features(X, var_names, sel, categories) for sel in selected_folds]
-    return {c: [f[c] for f in per_fold] for c in categories if all(c in f for f in per_fold)}
+    every = _gene_features(X, var_names, selected, categories)
+    crossed = {c: [f[c] for f in per_fold] for c in categories if all(c in f for f in per_fold)}
+    return {**{c: every[c] for c in every if c not in crossed}, **crossed}
 
 
 def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names, *, config: FitConfig | None = None,
@@ -568,7 +573,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         # (cross-fitting: calibrated once, on the two classifiers' merged scores)
         clf_cfg = replace(cfg.classifier, calibrate=False) if L.cross_fit else cfg.classifier
         gene_features = (None if clf_cfg.reader != 'genes' else
-                         _fold_gene_features(X, var_names, state.selected_folds, cats) if gene_fold is not None else
+                         _fold_gene_features(X, var_names, state.selected_folds, state.selected, cats) if gene_fold is not None else
                          _gene_features(X, var_names, state.selected, cats))
         results = [fit_nnnu(Z_a, labels, cts, control, clf_cfg, seed=seed * 1000 + t, device=device,
                             progress=progress, index=index, val_mask=val_mask, categories=cats,

@@ -313,13 +313,17 @@ def _chosen(model: GroupedMLP, j) -> dict:
     C, H = len(j), model.H
     c = np.arange(C)
     sd = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    if H == 0:
-        w, b = sd['W1'][c, :, j], sd['b2'][c, 0, j]                              # (C, d), (C,)
-        return dict(W1=torch.stack([w, -w], -1), b1=torch.stack([b, -b], -1)[:, None, :],
-                    W2=torch.tensor([1.0, -1.0]).repeat(C, 1, 1), b2=torch.zeros(C, 1, 1))
+    if H == 0: return _two_unit(sd['W1'][c, :, j], sd['b2'][c, 0, j])
     d = sd['W1'].shape[1]
     return dict(W1=sd['W1'].view(C, d, -1, H)[c, :, j, :], b1=sd['b1'].view(C, 1, -1, H)[c, :, j, :],
                 W2=sd['W2'][c, j][:, None, :], b2=sd['b2'][c, :, j][:, :, None])
+
+
+def _two_unit(w: torch.Tensor, b: torch.Tensor) -> dict:
+    "The one-hidden-layer state of the linear scores w[c].z + b[c] (w: C x d, b: C), each as two units."
+    C = len(w)
+    return dict(W1=torch.stack([w, -w], -1), b1=torch.stack([b, -b], -1)[:, None, :],
+                W2=torch.tensor([1.0, -1.0], dtype=w.dtype).repeat(C, 1, 1), b2=torch.zeros(C, 1, 1, dtype=w.dtype))
 
 
 def _pooled(rows_u, rows_n) -> tuple:
@@ -409,15 +413,18 @@ def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone,
 def _category_reader(Z, gene_features, gene_folds, category: str, cfg, rows_u, rows_n, everyone, seed: int) -> tuple:
     """The logistic reader of one category (`NNNUConfig.reader` 'logistic' or 'genes', and the prevalence estimate):
     out-of-fold scores of `rows_u` then `rows_n`, the scores of the rows `everyone`, the saved linear score (genes, w, b;
-    no genes: w reads the standardised latent) and the penalty. With `gene_folds`, `gene_features[category]` holds one
-    (genes, features) per fold (`_fold_gene_reader`); a category without genes in some fold is read from Z."""
-    per_fold = (gene_features or {}).get(category) if gene_folds is not None and cfg.reader == 'genes' else None
-    if per_fold is not None and all(len(genes) for genes, _ in per_fold):
-        fold_features = [_reader_features(Z, {category: gf}, category, 'genes') for gf in per_fold]
-        return _fold_gene_reader(fold_features, np.asarray(gene_folds), rows_u, rows_n, everyone, cfg.reader_l2)
-    genes, F = _reader_features(Z, None if gene_folds is not None else gene_features, category, cfg.reader)
+    no genes: w reads the standardised latent), the penalty, and whether the genes were cross-fitted. With `gene_folds`,
+    `gene_features[category]` is a list of one (genes, features) per fold (`_fold_gene_reader`), or one (genes,
+    features) read without cross-fitting; a category without genes (in some fold of a list) is read from Z."""
+    features = (gene_features or {}).get(category) if cfg.reader == 'genes' else None
+    if gene_folds is not None and isinstance(features, list):
+        fold_features = [_reader_features(Z, {category: gf}, category, 'genes') for gf in features]
+        if all(len(genes) for genes, _ in fold_features):
+            return *_fold_gene_reader(fold_features, np.asarray(gene_folds), rows_u, rows_n, everyone, cfg.reader_l2), True
+        features = None
+    genes, F = _reader_features(Z, None if features is None else {category: features}, category, cfg.reader)
     oof, w, b, l2 = _logistic_reader(F, rows_u, rows_n, seed, cfg.reader_l2)
-    return oof, F[everyone] @ w + b, genes, w, b, l2
+    return oof, F[everyone] @ w + b, genes, w, b, l2, False
 
 
 def _gene_score(reader: dict, X, var_names, rows) -> np.ndarray:
@@ -445,7 +452,8 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     `gene_features`: {category: (gene names, cells x genes expression)} for `config.reader='genes'`: each category is
     read from its own genes (e.g. those its weighted tests selected); a category without any is read from Z.
     `gene_folds`: the fold (0 .. K-1) of each cell, with `gene_features={category: [(genes, X) of each fold]}`: the
-    cells of fold f are read from genes selected without them (`_fold_gene_reader`)."""
+    cells of fold f are read from genes selected without them (`_fold_gene_reader`); a category given one (genes, X)
+    instead of a list is read from those genes without cross-fitting (`categories['cross_fitted']` says which)."""
     cfg = config or NNNUConfig()
     if cfg.prevalence not in PREVALENCE_RULES:
         raise PerturbawareInputError(f"prevalence must be one of {list(PREVALENCE_RULES)}, not {cfg.prevalence!r}")
@@ -499,12 +507,17 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         tr_n, va_n = [ctrl_split[ct][0] for ct in cts], [ctrl_split[ct][1] for ct in cts]
         cols = [perts.index(cats.at[i, 'perturbation']) for i in fitted]
         sig = lambda v: 1 / (1 + np.exp(-v))
+        # nnNU classifiers are trained only where something reads them (the 'nnnu' and 'auto' readers, the paper's
+        # prevalence search): a logistic or genes reader with the prevalence estimate would train them to ignore them
+        train_nnnu = cfg.reader in ('nnnu', 'auto') or cfg.prevalence == 'search'
         # 1) prevalence search: every (category, alpha candidate) at once
-        model = train_classifiers(Zt, tr_u, tr_n, va_u, va_n, np.tile(alphas, (len(fitted), 1)), cfg, seed,
-                                  progress=progress, desc='nnNU prevalence search')
-        val_g = predict_classifiers(model, Zt, va_n)                                    # (C, A, P)
-        calib = np.stack([sig(val_g[c, :, :len(r)] + control_offset).mean(1) for c, r in enumerate(va_n)])  # (C, A)
-        first_ok = np.where((calib <= cfg.target).any(1), (calib <= cfg.target).argmax(1), len(alphas) - 1)
+        calib, first_ok = np.full((len(fitted), len(alphas)), np.nan), np.zeros(len(fitted), int)
+        if train_nnnu:
+            model = train_classifiers(Zt, tr_u, tr_n, va_u, va_n, np.tile(alphas, (len(fitted), 1)), cfg, seed,
+                                      progress=progress, desc='nnNU prevalence search')
+            val_g = predict_classifiers(model, Zt, va_n)                                    # (C, A, P)
+            calib = np.stack([sig(val_g[c, :, :len(r)] + control_offset).mean(1) for c, r in enumerate(va_n)])  # (C, A)
+            first_ok = np.where((calib <= cfg.target).any(1), (calib <= cfg.target).argmax(1), len(alphas) - 1)
         Zs = Zt.cpu().numpy()
         # the logistic reader of each category (out-of-fold scores, scores of its cell type, weights), computed once
         # when a rule needs it
@@ -521,26 +534,28 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         cats.loc[fitted, 'met_target'] = (calib <= cfg.target).any(1)
         cats.loc[fitted, 'val_control_mean'] = calib[np.arange(len(fitted)), first_ok]
         # plain Python types and tensors only, so that a saved model loads with torch.load(weights_only=True)
-        chosen = _chosen(model, first_ok)   # always one-hidden-layer weights (a linear classifier as two units)
+        # always one-hidden-layer weights (a linear classifier as two units; zero until a latent reader is written)
+        chosen = (_chosen(model, first_ok) if train_nnnu else
+                  _two_unit(torch.zeros(len(fitted), Z.shape[1]), torch.zeros(len(fitted))))
         classifiers = dict(state=chosen, categories=[str(c) for c in cats.loc[fitted, 'category']],
                            perturbations=[str(perts[c]) for c in cols], celltypes=[str(c) for c in cts],
                            center=center, scale=scale, hidden=int(chosen['W2'].shape[-1]), dropout=float(cfg.dropout))
-        # the chosen classifier scores every cell of the category's cell type
-        g_all = predict_classifiers(model, Zt, type_rows)
-        for c, r in enumerate(type_rows): logits.iloc[r, cols[c]] = g_all[c, first_ok[c], :len(r)]
-        # 2) out-of-fold predictions on the training split with alpha* fixed: classifier (c, f) ignores fold f
-        K = cfg.n_folds
-        fold = np.full(n, -1)
-        for ct, (tr, _) in ctrl_split.items(): fold[tr] = rng.permutation(len(tr)) % K
-        for u in tr_u: fold[u] = rng.permutation(len(u)) % K
-        model = train_classifiers(Zt, tr_u, tr_n, va_u, va_n, np.repeat(alphas[first_ok][:, None], K, 1), cfg, seed + 1,
-                                  fold=fold, exclude_fold=np.tile(np.arange(K), (len(fitted), 1)),
-                                  progress=progress, desc='nnNU out-of-fold')
         rows = [np.concatenate([u, nn]) for u, nn in zip(tr_u, tr_n)]
-        g_tr = predict_classifiers(model, Zt, rows)
-        for c, r in enumerate(rows):
-            logits.iloc[r, cols[c]] = g_tr[c, fold[r], np.arange(len(r))]
-            oof.iloc[r, cols[c]] = True
+        for c, r in enumerate(rows): oof.iloc[r, cols[c]] = True
+        if train_nnnu:
+            # the chosen classifier scores every cell of the category's cell type
+            g_all = predict_classifiers(model, Zt, type_rows)
+            for c, r in enumerate(type_rows): logits.iloc[r, cols[c]] = g_all[c, first_ok[c], :len(r)]
+            # 2) out-of-fold predictions on the training split with alpha* fixed: classifier (c, f) ignores fold f
+            K = cfg.n_folds
+            fold = np.full(n, -1)
+            for ct, (tr, _) in ctrl_split.items(): fold[tr] = rng.permutation(len(tr)) % K
+            for u in tr_u: fold[u] = rng.permutation(len(u)) % K
+            model = train_classifiers(Zt, tr_u, tr_n, va_u, va_n, np.repeat(alphas[first_ok][:, None], K, 1), cfg,
+                                      seed + 1, fold=fold, exclude_fold=np.tile(np.arange(K), (len(fitted), 1)),
+                                      progress=progress, desc='nnNU out-of-fold')
+            g_tr = predict_classifiers(model, Zt, rows)
+            for c, r in enumerate(rows): logits.iloc[r, cols[c]] = g_tr[c, fold[r], np.arange(len(r))]
         # 3) the reader: nnNU's scores, or the logistic regression's where it ranks the labelled cells better
         # (`label_auroc`: how well the chosen reader's out-of-fold scores rank the category's guide-labelled training
         # cells above the controls, a truth-free measure of the read; `label_auroc_val`: the same on validation cells)
@@ -548,12 +563,13 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         classifiers['gene_readers'] = [None] * len(fitted)   # (genes, w, b) where a category is read from its genes
         for c, r in enumerate(rows):
             y = _pooled(tr_u[c], tr_n[c])[1]
-            a_nn = auroc(logits.iloc[r, cols[c]].to_numpy(float), y)
+            a_nn = auroc(logits.iloc[r, cols[c]].to_numpy(float), y) if train_nnnu else np.nan
             cats.loc[fitted[c], 'label_auroc'] = a_nn
             if cfg.reader == 'nnnu': continue
-            s_lr, s_all, genes, w, b, l2 = lr[c]
+            s_lr, s_all, genes, w, b, l2, cross_fitted = lr[c]
             a_lr = auroc(s_lr, y)
             cats.loc[fitted[c], ['label_auroc_nnnu', 'label_auroc_logistic', 'reader_l2']] = a_nn, a_lr, l2
+            cats.loc[fitted[c], 'cross_fitted'] = cross_fitted
             if cfg.reader in ('logistic', 'genes') or a_lr > a_nn:
                 cats.loc[fitted[c], ['reader', 'label_auroc']] = ('genes' if genes else 'logistic'), a_lr
                 logits.iloc[type_rows[c], cols[c]] = s_all
