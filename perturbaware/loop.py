@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+import scipy.sparse as sp
 from scipy.special import expit
 
 from ._core import (CONTROL, PerturbawareInputError, category_name, celltype_array,
@@ -122,10 +123,10 @@ class FitConfig:
     # (tests.correction='fdr_bh': both screens, seeds 0 / 1 / 2, the medium perturbations' final AUROC 0.805 -> 0.869,
     # up in 8 of 12 fits and down in 1; no round loses ground; gene precision 0.91-0.97; the price is more label memory
     # and prevalence overshoot, see the notebook). Measured and offered as a named preset, not (yet) the default:
-    # reading each category's selected genes instead of the latent with a penalty chosen by cross-validation and the
-    # guide prior kept (FitConfig.genes(): paper scale, both screens, seeds 0 / 1 / 2, mean final AUROC 0.921-0.964
-    # against 0.816-0.917, strong and medium perturbations 0.97-1.00 but for two at 0.955 and 0.967, rounds that pay,
-    # bars met 62 of 84 against 39; see the notebook), and
+    # reading each category's selected genes instead of the latent with a penalty chosen by cross-validation, the
+    # guide prior kept and no oversampling (FitConfig.genes(): paper scale, both screens, seeds 0 / 1 / 2, mean final
+    # AUROC 0.921-0.964 against 0.816-0.917, strong and medium perturbations 0.97-1.00 but for two at 0.955 and 0.967,
+    # rounds that pay, no label memory in the latent; see the notebook), and
     # cross-fitting its selection (loop.gene_folds=5: the kept perturbations' prevalence within 0.06-0.15 of the truth,
     # but weak perturbations lose their genes on small screens)
     autoencoder: QHAEConfig = field(default_factory=lambda: QHAEConfig(genes_per_step=1024, input_dropout=0.5,
@@ -168,12 +169,14 @@ class FitConfig:
         """The default preset with p~ read from each category's selected genes instead of the latent (measured in this
         notebook, "Reading the selected genes ..."): `classifier.reader='genes'` with each reader's penalty chosen by
         cross-validation (`reader_l2='cv'`), and the guide prior kept in p~ (tau 0.5 in every round, `loop.tau_delta=0`),
-        so that `model.posterior` needs the guide counts of new cells. The configuration that meets the most bars of the
-        built-in screens (notebook: "The genes reader's penalty ..."); the latent then no longer shapes p~ of a category
-        with selected genes."""
+        so that `model.posterior` needs the guide counts of new cells; and no oversampling (`loop.oversample_factor=1`):
+        p~ of a category with selected genes no longer reads the latent, so oversampling's extra capacity buys nothing
+        and leaves only its memory of the labels (paper scale: the same p~, leak probe <= 0.56 instead of 0.65-0.74).
+        The configuration that meets the most bars of the built-in screens (notebook: "The genes reader's penalty ..."
+        and "Without oversampling ...")."""
         cfg = cls(preset='genes')
         cfg.classifier = replace(cfg.classifier, reader='genes', reader_l2='cv')
-        cfg.loop = replace(cfg.loop, tau_delta=0.0)
+        cfg.loop = replace(cfg.loop, tau_delta=0.0, oversample_factor=1.0)
         return cfg
 
     @classmethod
@@ -281,13 +284,20 @@ def oversampling_weights(labels, celltypes=None, categories=(), factor: float = 
 from .nnnu import screen_keep, screen_statistics
 
 # %% ../nbs/08_loop.ipynb #5434b1dc
-def test_round(X, labels, celltypes, p_own, categories, var_names, tests: TestConfig, control: str = CONTROL) -> dict:
-    "Selected genes {category: [genes]} of the weighted tests on `categories`, responsibilities p_own ** gamma."
+def test_round(X, labels, celltypes, p_own, categories, var_names, tests: TestConfig, control: str = CONTROL,
+               rows=None) -> dict:
+    """Selected genes {category: [genes]} of the weighted tests on `categories`, responsibilities p_own ** gamma.
+    `rows`: the cells the tests use (a boolean mask; the others weigh 0, exactly as if they were left out, and X is
+    not copied: `loop.gene_folds` tests each fold's complement of a large screen this way)."""
     labels = np.asarray(labels).astype(str)
     guided = labels != control
     w = np.where(guided, np.nan_to_num(np.asarray(p_own, float), nan=0.0), 0.0) ** tests.gamma
     Wt, Wr, names = category_weights(labels, celltypes, w, control, categories)
     if not names: return {}
+    if rows is not None:   # zero weight: no term in any sum, Kish n_eff or df (weighted_welch)
+        keep = sp.diags(np.asarray(rows, bool).astype(float))
+        Wt, Wr = (keep @ Wt).tocsc(), (keep @ Wr).tocsc()
+        Wt.eliminate_zeros(); Wr.eliminate_zeros()
     res = weighted_welch(X, Wt, Wr)
     sel = select_genes(ADJUSTMENTS[tests.correction](res['pval']), tests.alpha, tests.cap)
     return {n: list(np.asarray(var_names)[s]) for n, s in zip(names, sel)}
@@ -548,9 +558,8 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         if gene_fold is not None and cats:   # the reader's genes: fold f's from the other folds' cells only
             state.selected_folds = state.selected_folds or [{} for _ in range(L.gene_folds)]
             for f, chosen in enumerate(state.selected_folds):
-                other = gene_fold != f
-                _add_selected(chosen, test_round(X[other], labels[other], cts[other], p_test[other], cats, var_names,
-                                                 cfg.tests, control))
+                _add_selected(chosen, test_round(X, labels, cts, p_test, cats, var_names, cfg.tests, control,
+                                                 rows=gene_fold != f))
         state.priority = update_priority(state.priority, np.isin(np.asarray(var_names), sorted({g for v in sel.values() for g in v})).astype(float))
         times['tests'] = time.perf_counter() - t0
         # 3) feature-weighted autoencoder on the training cells
