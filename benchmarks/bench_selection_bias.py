@@ -48,8 +48,7 @@ def reads(scale: str, difficulty: str, seed: int) -> pd.DataFrame:
     cats = [f'{k}|interneuron' for k in sorted(set(labels) - {'control'})]
     fold = _folds(np.ones(len(labels), bool), labels, cts, seed + 1, K)
     on_all = test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests)
-    per_fold = [test_round(X[fold != f], labels[fold != f], cts[fold != f], p[fold != f], cats, cells.var_names,
-                           cfg.tests) for f in range(K)]
+    per_fold = [test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests, rows=fold != f) for f in range(K)]
     where = pd.Index(cells.var_names)
     features = lambda genes: (list(genes), X[:, where.get_indexer(list(genes))])
     ctrl = labels == 'control'
