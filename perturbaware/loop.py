@@ -476,9 +476,9 @@ def _fold_gene_features(X, var_names, selected_folds: list, selected: dict, cate
     a weak perturbation whose few genes only the whole sample finds keeps them instead of falling back to the latent
     (and, from round 2 on, to the flat map of a latent that holds nothing of it)."""
     per_fold = [_gene_features(X, var_names, sel, categories) for sel in selected_folds]
-    every = _gene_features(X, var_names, selected, categories)
     crossed = {c: [f[c] for f in per_fold] for c in categories if all(c in f for f in per_fold)}
-    return {**{c: every[c] for c in every if c not in crossed}, **crossed}
+    # the all-cells expression only where it is read: a cross-fitted category never reads it
+    return {**_gene_features(X, var_names, selected, [c for c in categories if c not in crossed]), **crossed}
 
 
 def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names, *, config: FitConfig | None = None,
