@@ -21,8 +21,8 @@ from ._core import (CONTROL, PerturbawareInputError, category_name, celltype_arr
                                 temporary_sibling)
 from .data import own_target_values
 from .evaluate import auroc, latent_separation, probe_auroc
-from .nnnu import (PREVALENCE_RULES, READERS, NNNUConfig, NNNUResult, calibrated_logit, fit_nnnu,
-                               mixture_proportion, pu_calibration)
+from .nnnu import (CALIBRATION_PREVALENCES, PREVALENCE_RULES, READERS, NNNUConfig, NNNUResult, calibrated_logit,
+                               calibration_map, fit_nnnu)
 from .qhae import HEADS, QHAEConfig, QuantileHurdleAE
 from .wtest import ADJUSTMENTS, category_weights, select_genes, update_priority, weighted_welch
 
@@ -228,6 +228,7 @@ class FitConfig:
                  ('loop.gene_folds', L.gene_folds == 0 or (L.gene_folds >= 2 and c.reader == 'genes'),
                   "0, or >= 2 with classifier.reader='genes' (only a reader of genes reads the selection)")]
         choices = [('classifier.prevalence', c.prevalence, PREVALENCE_RULES),
+                   ('classifier.calibration_prevalence', c.calibration_prevalence, CALIBRATION_PREVALENCES),
                    ('classifier.checkpoint', c.checkpoint, ('best', 'last')), ('classifier.screen', c.screen, ('gap', 'rank')),
                    ('loop.calibration', L.calibration, ('classifier', 'posterior')),
                    ('loop.eta_schedule', L.eta_schedule, ('multiply', 'add')),
@@ -445,8 +446,7 @@ def _cross_fitted(results: list, unseen: list, labels, cts, control: str, config
         tab.at[i, 'label_auroc_val'] = auroc(merged[val, col], labels[val] == k)
         if not config.calibrate: continue
         s_u, s_n = merged[u_rows, col], merged[n_rows, col]
-        params = pu_calibration(s_u, s_n, mixture_proportion(s_u, s_n, config.estimate_min_fraction),
-                                level=config.screen_level / len(fitted))
+        params = calibration_map(s_u, s_n, config, len(fitted))
         tab.at[i, 'alpha_posterior'], tab.at[i, 'evidence'] = params[0], params[2] != 0
         merged[in_ct, col] = calibrated_logit(merged[in_ct, col], *params)
         if clf is not None:   # the first classifier's raw score g maps to (g - shift) / scale, then through params
