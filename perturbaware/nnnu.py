@@ -65,9 +65,9 @@ class NNNUConfig:
     calibration_prevalence: str = 'estimate'  # the prevalence of the calibration map (`calibration_map`): 'estimate',
                                   # the mixture-proportion estimate, kept fixed (conservative); 'fit': fitted with the
                                   # map's tilt, at most the mixture-proportion point estimate (the largest share the
-                                  # scores allow). Warm-start scores cross-fitted by loop.gene_folds, paper scale: within
-                                  # 0.10 of the truth for 88% of effective perturbations against 58% (loop notebook);
-                                  # on in-sample scores both overshoot
+                                  # scores allow). On warm-start scores cross-fitted by loop.gene_folds (paper scale,
+                                  # both screens, 3 seeds: bench_selection_bias.py) within 0.10 of the truth for 80% of
+                                  # the effective perturbations, against 55%; on in-sample scores both overshoot
     calibrate: bool = False       # map each classifier's scores to P(perturbed | score) through the controls'
                                   # out-of-fold scores (`pu_calibration`); False: sigma(g) as trained (the paper)
     reader: str = 'nnnu'          # the score of a category: 'nnnu' (the paper); 'logistic': an L2 logistic
