@@ -19,13 +19,14 @@ from ._core import (CONTROL, NO_CELLTYPE, PerturbawareInputError, category_name,
 from .evaluate import _dense, auroc, cross_validated_scores, logistic_fit
 
 # %% auto #0
-__all__ = ['PREVALENCE_RULES', 'READERS', 'READER_L2_GRID', 'CALIBRATION_PREVALENCES', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP',
+__all__ = ['PREVALENCE_RULES', 'CALIBRATION_PREVALENCES', 'READERS', 'READER_L2_GRID', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP',
            'dropout_mask', 'train_classifiers', 'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits',
            'mixture_proportion', 'rank_evidence', 'pu_calibration', 'calibration_map', 'calibrated_logit',
            'top_half_mean', 'screen_statistics', 'screen_keep', 'screen_perturbations', 'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
 PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.prevalence)
+CALIBRATION_PREVALENCES = ('estimate', 'fit')   # the calibration map's prevalence (NNNUConfig.calibration_prevalence)
 READERS = ('nnnu', 'logistic', 'auto', 'genes')   # what scores a category (NNNUConfig.reader)
 READER_L2_GRID = (1.0, 10.0, 100.0, 1000.0)        # the L2 penalties NNNUConfig.reader_l2='cv' chooses from
 
@@ -690,9 +691,6 @@ def pu_calibration(scores_u, scores_n, alpha: float | None = None, level: float 
                          bounds=[(-9, 9), (-30, 30), (-4, 3)]) for a_init in (-2.0, 0.0)), key=lambda r: r.fun)
     al, a, b = (a0 if fixed else 1 / (1 + np.exp(-best.x[0]))), best.x[1], np.exp(best.x[2])
     return [float(al), float(a - b * center / spread), float(b / spread)]   # undo the standardization
-
-
-CALIBRATION_PREVALENCES = ('estimate', 'fit')   # NNNUConfig.calibration_prevalence
 
 
 def calibration_map(scores_u, scores_n, config: NNNUConfig, n_categories: int = 1) -> list:
