@@ -29,9 +29,9 @@ from scipy.special import expit
 import perturbaware as pa
 from perturbaware.data import own_target_values
 from perturbaware.evaluate import auroc, _dense
-from perturbaware.loop import FitConfig, _folds, make_split, test_round
-from perturbaware.nnnu import (NNNUConfig, _fold_gene_reader, _logistic_reader, calibration_map, mixture_proportion,
-                               pu_calibration, rank_evidence)
+from perturbaware.loop import FitConfig, _folds, _gene_features, make_split, test_round
+from perturbaware.nnnu import (NNNUConfig, _fold_gene_reader, _logistic_reader, calibration_map, pu_calibration,
+                               rank_evidence)
 from perturbaware.simulate import EFFECTIVE
 
 K = 5
@@ -57,7 +57,7 @@ def reads(scale: str, difficulty: str, seed: int) -> pd.DataFrame:
     on_all = test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests)
     per_fold = [test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests, rows=fold != f) for f in range(K)]
     where = pd.Index(cells.var_names)
-    features = lambda genes: (list(genes), X[:, where.get_indexer(list(genes))])
+    features = lambda genes: _gene_features(X, where, {0: list(genes)}, [0])[0]   # (genes, expression), as the loop reads them
     ctrl = labels == 'control'
     rows = []
     for k in EFFECTIVE:

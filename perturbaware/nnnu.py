@@ -704,10 +704,12 @@ def calibration_map(scores_u, scores_n, config: NNNUConfig, n_categories: int = 
                                      f'not {config.calibration_prevalence!r}')
     level = config.screen_level / max(n_categories, 1)
     if config.calibration_prevalence == 'estimate':
-        return pu_calibration(scores_u, scores_n, mixture_proportion(scores_u, scores_n, config.estimate_min_fraction), level=level)
+        alpha = mixture_proportion(scores_u, scores_n, config.estimate_min_fraction)
+        return pu_calibration(scores_u, scores_n, alpha, level=level)
     params = pu_calibration(scores_u, scores_n, level=level)
     cap = mixture_proportion(scores_u, scores_n, config.estimate_min_fraction, z=0.0)
-    return params if params[2] == 0 or params[0] <= cap else pu_calibration(scores_u, scores_n, cap, level=level)
+    # the refit at the cap needs no second evidence test: the scores, and so the test, are the same
+    return params if params[2] == 0 or params[0] <= cap else pu_calibration(scores_u, scores_n, cap)
 
 
 def calibrated_logit(g, alpha: float, a: float, b: float) -> np.ndarray:
