@@ -14,7 +14,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-controls bench-latent-genes bench-selection-bias bench-readers bench-scale bench-compare readme export clean
+.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-controls bench-latent-genes bench-selection-bias bench-reader-penalty bench-readers bench-scale bench-compare readme export clean
 
 setup:
 	@bash scripts/setup.sh "$(VENV)"
@@ -88,6 +88,11 @@ bench-latent-genes: setup
 SELECTION_BIAS_ARGS ?= --seeds 0 1 2
 bench-selection-bias: setup
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_selection_bias.py $(SELECTION_BIAS_ARGS)
+
+## which L2 penalty the genes reader should use: every penalty of the grid (and beyond) on the cross-fitted reads of
+## the paper-scale warm start, truth AUROC against the label AUROC that reader_l2='cv' maximises (about 9 min)
+bench-reader-penalty: setup
+	set -o pipefail; OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_reader_penalty.py | tee benchmarks/results/reader_penalty_paper.txt
 
 ## what the latent holds against what the classifiers read, per round, on fixed latents (about 10 min; READERS_ARGS,
 ## e.g. "--difficulty hard --variants")

@@ -21,6 +21,7 @@ Run: `python benchmarks/bench_selection_bias.py [--difficulty default hard] [--s
 minutes per screen, one thread; `make bench-selection-bias` runs seeds 0 1 2)."""
 import argparse
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -39,8 +40,10 @@ PREVALENCES = {'alpha': 'estimate', 'alpha fit': 'fit'}   # column: NNNUConfig.c
 WEAK = 'Dgcr8'
 
 
-def reads(scale: str, difficulty: str, seed: int) -> pd.DataFrame:
-    "One row per (effective perturbation, gene set)."
+def warm_start(scale: str, difficulty: str, seed: int) -> SimpleNamespace:
+    """The interneurons of one simulated screen and the warm start's tests (weights sigma(u), the default preset's
+    rule) on all cells (`on_all`) and on each of K folds' complements (`per_fold`, the folds `fold`); `features(genes)`
+    gives (genes, expression) as the loop's genes reader reads them. Shared with bench_reader_penalty.py."""
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         adata = pa.simulate_preprocessed(scale, seed, difficulty=difficulty, celltype='interneuron')
@@ -48,16 +51,24 @@ def reads(scale: str, difficulty: str, seed: int) -> pd.DataFrame:
     X = _dense(cells.X)
     labels = cells.obs['perturbation'].astype(str).to_numpy()
     cts = cells.obs['celltype'].astype(str).to_numpy()
-    perturbed = cells.obs['true_strength'].to_numpy(float) > 0
     cfg = FitConfig()
-    val = make_split(labels, cts, cfg.loop.val_fraction, seed)
     p = expit(own_target_values(pa.guide_prior(cells, key_added='_u'), labels))   # the warm start's weights
     cats = [f'{k}|interneuron' for k in sorted(set(labels) - {'control'})]
     fold = _folds(np.ones(len(labels), bool), labels, cts, seed + 1, K)
-    on_all = test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests)
-    per_fold = [test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests, rows=fold != f) for f in range(K)]
     where = pd.Index(cells.var_names)
-    features = lambda genes: _gene_features(X, where, {0: list(genes)}, [0])[0]   # (genes, expression), as the loop reads them
+    return SimpleNamespace(
+        adata=adata, labels=labels, cats=cats, fold=fold, where=where, perturbed=cells.obs['true_strength'].to_numpy(float) > 0,
+        val=make_split(labels, cts, cfg.loop.val_fraction, seed),
+        on_all=test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests),
+        per_fold=[test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests, rows=fold != f) for f in range(K)],
+        features=lambda genes: _gene_features(X, where, {0: list(genes)}, [0])[0])
+
+
+def reads(scale: str, difficulty: str, seed: int) -> pd.DataFrame:
+    "One row per (effective perturbation, gene set)."
+    w = warm_start(scale, difficulty, seed)
+    adata, labels, val, perturbed, cats, fold, where = w.adata, w.labels, w.val, w.perturbed, w.cats, w.fold, w.where
+    on_all, per_fold, features = w.on_all, w.per_fold, w.features
     ctrl = labels == 'control'
     rows = []
     for k in EFFECTIVE:
