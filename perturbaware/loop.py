@@ -89,6 +89,8 @@ class LoopConfig:
                                        # (the tests run K more times per round); the selection no longer fits the noise
                                        # of the cells it scores, which inflated the prevalence estimate (see the
                                        # notebook). 0: the genes selected on all cells (the selection's full power)
+    fold_alpha: float | None = None    # with gene_folds: the level of the folds' selections (what the genes reader
+                                       # reads; the priorities and the selected genes keep tests.alpha). None: tests.alpha
     val_fraction: float = 0.2          # validation share of every category, fixed for the whole fit
     stop_fraction: float = 0.1         # with autoencoder.patience: share of the training cells the autoencoder does
                                        # not train on and watches for early stopping (the validation cells stay unseen)
@@ -226,6 +228,7 @@ class FitConfig:
                  ('classifier.steps', c.steps >= 1, '>= 1'), ('classifier.lr', c.lr > 0, '> 0'),
                  ('classifier.hidden', c.hidden >= 0, '>= 0 (0: linear)'),
                  ('tests.alpha', 0 < self.tests.alpha <= 1, 'in (0, 1]'),
+                 ('loop.fold_alpha', L.fold_alpha is None or 0 < L.fold_alpha <= 1, 'in (0, 1] or None'),
                  ('classifier.reader_l2', c.reader_l2 == 'cv' or (isinstance(c.reader_l2, (int, float)) and c.reader_l2 > 0),
                   "> 0 or 'cv'"),
                  ('loop.cross_fit', not (L.cross_fit and c.reader == 'genes'),
@@ -562,8 +565,9 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         _add_selected(state.selected, sel)
         if gene_fold is not None and cats:   # the reader's genes: fold f's from the other folds' cells only
             state.selected_folds = state.selected_folds or [{} for _ in range(L.gene_folds)]
+            fold_tests = cfg.tests if L.fold_alpha is None else replace(cfg.tests, alpha=L.fold_alpha)
             for f, chosen in enumerate(state.selected_folds):
-                _add_selected(chosen, test_round(X, labels, cts, p_test, cats, var_names, cfg.tests, control,
+                _add_selected(chosen, test_round(X, labels, cts, p_test, cats, var_names, fold_tests, control,
                                                  rows=gene_fold != f))
         state.priority = update_priority(state.priority, np.isin(np.asarray(var_names), sorted({g for v in sel.values() for g in v})).astype(float))
         times['tests'] = time.perf_counter() - t0
