@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from perturbaware.evaluate import auroc
-from perturbaware.nnnu import READER_L2_GRID, _fold_gene_reader
+from perturbaware.nnnu import READER_L2_GRID, _fold_gene_reader, _pooled
 from perturbaware.simulate import EFFECTIVE
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_selection_bias import K, warm_start  # noqa: E402
@@ -36,7 +36,7 @@ def penalties(scale: str, difficulty: str, seed: int) -> pd.DataFrame:
         folds = [w.per_fold[f].get(c, []) for f in range(K)]
         if not all(folds): continue   # read from the all-cells selection in a fit (bench_selection_bias.py)
         tr_u, tr_n = np.flatnonzero(m & ~w.val), np.flatnonzero(ctrl & ~w.val)
-        y = np.r_[np.ones(len(tr_u), bool), np.zeros(len(tr_n), bool)]
+        _, y = _pooled(tr_u, tr_n)   # the order _fold_gene_reader returns its scores in
         feats = [w.features(g) for g in folds]
         for lam in PENALTIES:
             s, *_ = _fold_gene_reader(feats, w.fold, tr_u, tr_n, np.flatnonzero(m | ctrl), lam)

@@ -127,10 +127,11 @@ class FitConfig:
     # up in 8 of 12 fits and down in 1; no round loses ground; gene precision 0.91-0.97; the price is more label memory
     # and prevalence overshoot, see the notebook). Measured and offered as a named preset, not (yet) the default:
     # reading each category's selected genes instead of the latent with a heavy penalty (L2 = 1000: the standardised
-    # mean difference, which no choice on the labels beat), the guide prior kept and no oversampling (FitConfig.genes(): paper scale, both screens, seeds 0 / 1 / 2, mean final
-    # AUROC 0.921-0.964 against 0.816-0.917, strong and medium perturbations 0.97-1.00 but for two at 0.955 and 0.967,
-    # rounds that pay, no label memory in the latent; see the notebook), with its selection cross-fitted
-    # (loop.gene_folds=5) and its prevalence fitted (classifier.calibration_prevalence='fit'): the kept perturbations'
+    # mean difference, which no choice on the labels beat), the guide prior kept and no oversampling
+    # (FitConfig.genes(): paper scale, both screens, seeds 0 / 1 / 2, mean final AUROC 0.921-0.964 against
+    # 0.816-0.917, strong and medium perturbations 0.97-1.00 but for two at 0.955 and 0.967, rounds that pay, no label
+    # memory in the latent; see the notebook), with its selection cross-fitted (loop.gene_folds=5) and its prevalence
+    # fitted (classifier.calibration_prevalence='fit'): the kept perturbations'
     # prevalence within 0.03-0.14 of the truth instead of 0.13-0.27, 71 of 84 bars at paper scale
     autoencoder: QHAEConfig = field(default_factory=lambda: QHAEConfig(genes_per_step=1024, input_dropout=0.5,
                                                                        patience=4, eval_every=50))
