@@ -21,8 +21,9 @@ from .evaluate import _dense, auroc, cross_validated_scores, logistic_fit
 # %% auto #0
 __all__ = ['PREVALENCE_RULES', 'CALIBRATION_PREVALENCES', 'READERS', 'READER_L2_GRID', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP',
            'dropout_mask', 'train_classifiers', 'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits',
-           'mixture_proportion', 'rank_evidence', 'pu_calibration', 'calibration_map', 'calibrated_logit',
-           'top_half_mean', 'screen_statistics', 'screen_keep', 'screen_perturbations', 'score_perturbations']
+           'mixture_proportion', 'rank_evidence', 'dose_evidence', 'pu_calibration', 'calibration_map',
+           'calibrated_logit', 'top_half_mean', 'screen_statistics', 'screen_keep', 'screen_perturbations',
+           'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
 PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.prevalence)
@@ -84,6 +85,12 @@ class NNNUConfig:
                                   # towards the standardised mean difference, a score that does not overfit many genes;
                                   # on the built-in screens 1000 read the truth at least as well as any choice of 'cv',
                                   # which is what FitConfig.genes() uses: see the loop notebook)
+    dose_check: bool = False      # a genes reader whose genes were selected on the very cells it scores (no
+                                  # cross-fitting: loop.gene_folds=0, or a category only the whole sample found genes
+                                  # for) shows evidence only if its scores also rise with the guide signal u of the
+                                  # guide-labelled training cells (`dose_evidence`, one-sided Spearman at
+                                  # screen_level / number of categories): the selection biases its evidence against the
+                                  # controls, not its relation to u. Needs `fit_nnnu(guide_signal=)`; see the loop notebook
 
     @property
     def alphas(self) -> np.ndarray:
@@ -449,7 +456,7 @@ def _gene_score(reader: dict, X, var_names, rows) -> np.ndarray:
 def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConfig | None = None, seed: int = 0,
              device='auto', progress: bool = True, index=None, *, val_mask=None, categories=None,
              control_offset: float = 0.0, train_mask=None, gene_features: dict | None = None,
-             gene_folds=None) -> NNNUResult:
+             gene_folds=None, guide_signal=None) -> NNNUResult:
     """Fit nnNU classifiers for every (cell type x perturbation) category on latent codes Z (cells x d).
 
     `val_mask`: a fixed validation split (True = validation cell); by default each category and each cell type's
@@ -462,7 +469,9 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     read from its own genes (e.g. those its weighted tests selected); a category without any is read from Z.
     `gene_folds`: the fold (0 .. K-1) of each cell, with `gene_features={category: [(genes, X) of each fold]}`: the
     cells of fold f are read from genes selected without them (`_fold_gene_reader`); a category given one (genes, X)
-    instead of a list is read from those genes without cross-fitting (`categories['cross_fitted']` says which)."""
+    instead of a list is read from those genes without cross-fitting (`categories['cross_fitted']` says which).
+    `guide_signal`: each cell's guide signal u for its own target (`config.dose_check`: the calibration of such a
+    read keeps its evidence only where its scores rise with u, `dose_evidence`; `categories['dose_p']`)."""
     cfg = config or NNNUConfig()
     if cfg.prevalence not in PREVALENCE_RULES:
         raise PerturbawareInputError(f"prevalence must be one of {list(PREVALENCE_RULES)}, not {cfg.prevalence!r}")
@@ -474,6 +483,8 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     if Z.ndim != 2 or Z.shape[0] != n: raise PerturbawareInputError(f'Z must be cells x d with {n} rows, got {Z.shape}.')
     if not np.isfinite(Z).all(): raise PerturbawareInputError('The latent codes contain NaN or inf; re-encode the cells.')
     require_controls(labels, control, what='The nnNU classifiers')
+    if guide_signal is not None and np.shape(guide_signal) != (n,):
+        raise PerturbawareInputError(f'guide_signal must have one value per cell ({n}), not shape {np.shape(guide_signal)}.')
     celltypes = celltype_array(celltypes, n)
     index = pd.Index(index if index is not None else [str(i) for i in range(n)])
     dev = resolve_device(device)
@@ -594,6 +605,11 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
             for c in range(len(fitted)):
                 s_u, s_n = logits.iloc[tr_u[c], cols[c]].to_numpy(float), logits.iloc[tr_n[c], cols[c]].to_numpy(float)
                 params = calibration_map(s_u, s_n, cfg, len(fitted))
+                if (cfg.dose_check and guide_signal is not None and cats.at[fitted[c], 'reader'] == 'genes'
+                        and cats.at[fitted[c], 'cross_fitted'] != True and params[2] != 0):   # NaN: not a fold read
+                    rho, p_dose = dose_evidence(s_u, np.asarray(guide_signal, float)[tr_u[c]])
+                    cats.loc[fitted[c], ['dose_rho', 'dose_p']] = rho, p_dose
+                    if p_dose > cfg.screen_level / len(fitted): params = [1e-4, 0.0, 0.0]   # the flat map
                 classifiers['calibration'][c] = params
                 cats.loc[fitted[c], 'alpha_posterior'] = params[0]
                 cats.loc[fitted[c], 'evidence'] = params[2] != 0   # False: a flat map, the scores showed nothing
@@ -659,6 +675,19 @@ def rank_evidence(scores_u, scores_n) -> tuple:
     if len(su) < 2 or len(sn) < 2: return np.nan, 1.0
     res = mannwhitneyu(su, sn, alternative='greater')
     return float(res.statistic / (len(su) * len(sn))), float(res.pvalue)
+
+
+def dose_evidence(scores, guide_signal) -> tuple:
+    """(rho, p): Spearman's correlation of guide-labelled cells' scores with their guide signal u, and its one-sided
+    p-value against the null that the scores do not rise with u (NaNs are ignored). A perturbation acts more often
+    where its guide is more abundant (the dose-response behind the guide prior, Section 4.4); a score that separates
+    guide-labelled cells from controls for another reason (genes selected by chance on these cells, a batch) does not."""
+    from scipy.stats import spearmanr
+    s, u = np.asarray(scores, float), np.asarray(guide_signal, float)
+    ok = np.isfinite(s) & np.isfinite(u)
+    if ok.sum() < 3 or np.ptp(s[ok]) == 0 or np.ptp(u[ok]) == 0: return np.nan, 1.0
+    rho, p = spearmanr(s[ok], u[ok])
+    return float(rho), float(p / 2 if rho > 0 else 1 - p / 2)
 
 
 def pu_calibration(scores_u, scores_n, alpha: float | None = None, level: float | None = None) -> list:
