@@ -14,7 +14,7 @@ export ATEN_CPU_CAPABILITY ?= avx2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-controls bench-latent-genes bench-selection-bias bench-reader-penalty bench-readers bench-scale bench-compare readme export clean
+.PHONY: setup setup-docs run test test-nbs test-py docs docs-check test-slow bench bench-bars bench-ceiling bench-controls bench-latent-genes bench-selection-bias bench-reader-penalty bench-dose-evidence bench-readers bench-scale bench-compare readme export clean
 
 setup:
 	@bash scripts/setup.sh "$(VENV)"
@@ -93,6 +93,12 @@ bench-selection-bias: setup
 ## the paper-scale warm start, truth AUROC against the label AUROC that reader_l2='cv' maximises (about 9 min)
 bench-reader-penalty: setup
 	set -o pipefail; OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_reader_penalty.py | tee benchmarks/results/reader_penalty_paper.txt
+
+## which evidence tells a weak perturbation's read from an inert one's when its genes were selected on the cells it
+## scores: the in-sample and cross-fitted rank evidence against the dose-response evidence of classifier.dose_check
+## (warm start, small and paper scale, both screens, seeds 0 1 2; about 10 min)
+bench-dose-evidence: setup
+	set -o pipefail; OMP_NUM_THREADS=2 $(BIN)/python benchmarks/bench_dose_evidence.py | tee benchmarks/results/dose_evidence.txt
 
 ## what the latent holds against what the classifiers read, per round, on fixed latents (about 10 min; READERS_ARGS,
 ## e.g. "--difficulty hard --variants")
