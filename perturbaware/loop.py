@@ -660,7 +660,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
                        **{k: float(screen_now.at[c, k]) if c in screen_now.index else np.nan for k in screen_now},
                        n_selected=len(state.selected.get(c, [])),
                        n_selected_now=len(sel.get(c, [])), status=tab.at[c, 'status'] if c in tab.index else 'not fitted')
-            for k in ('alpha_posterior', 'label_auroc', 'label_auroc_val'):   # of the read p~ now comes from
+            for k in ('alpha_posterior', 'label_auroc', 'label_auroc_val', 'dose_p'):   # of the read p~ now comes from
                 if k in tab and c in tab.index: row[k] = float(tab.at[c, k])
             if sep is not None and c in sep.index: row.update(mmd=float(sep.at[c, 'mmd']), l2=float(sep.at[c, 'l2']))
             row.update(truth_rows.get(c, {}))
