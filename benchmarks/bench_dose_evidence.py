@@ -19,14 +19,11 @@ Run: `python benchmarks/bench_dose_evidence.py [--scale small paper] [--difficul
 (about 1 minute per paper-scale screen with 2 threads; `make bench-dose-evidence`)."""
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-import perturbaware as pa
-from perturbaware.data import own_target_values
 from perturbaware.nnnu import NNNUConfig, _logistic_reader, _pooled, _raw_logistic, dose_evidence, rank_evidence
 from perturbaware.simulate import EFFECTIVE
 sys.path.insert(0, str(Path(__file__).parent))
@@ -52,10 +49,6 @@ def _cross_fitted_where_found(w, folds, rows, y) -> np.ndarray:
 def reads(scale: str, difficulty: str, seed: int) -> pd.DataFrame:
     "One row per category with genes selected on all cells."
     w = warm_start(scale, difficulty, seed)
-    cells = w.adata[w.adata.obs['celltype'] == 'interneuron']
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        u = own_target_values(pa.guide_prior(cells.copy(), key_added='_u'), w.labels)
     ctrl = w.labels == 'control'
     level = NNNUConfig().screen_level / len(w.cats)
     rows_out = []
@@ -74,7 +67,7 @@ def reads(scale: str, difficulty: str, seed: int) -> pd.DataFrame:
             fallback=not all(folds), genes=f'{len(genes)}/{sum(map(bool, folds))}',
             **dict(zip(('in-sample AUROC', 'in-sample p'), rank_evidence(s[:len(tr_u)], s[len(tr_u):]))),
             **dict(zip(('cross-fitted AUROC', 'cross-fitted p'), rank_evidence(crossed[:len(tr_u)], crossed[len(tr_u):]))),
-            **dict(zip(('dose rho', 'dose p'), dose_evidence(s[:len(tr_u)], u[tr_u]))), level=level))
+            **dict(zip(('dose rho', 'dose p'), dose_evidence(s[:len(tr_u)], w.u[tr_u]))), level=level))
     return pd.DataFrame(rows_out)
 
 

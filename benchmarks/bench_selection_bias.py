@@ -43,7 +43,8 @@ WEAK = 'Dgcr8'
 def warm_start(scale: str, difficulty: str, seed: int) -> SimpleNamespace:
     """The interneurons of one simulated screen and the warm start's tests (weights sigma(u), the default preset's
     rule) on all cells (`on_all`) and on each of K folds' complements (`per_fold`, the folds `fold`); `features(genes)`
-    gives (genes, expression) as the loop's genes reader reads them. Shared with bench_reader_penalty.py."""
+    gives (genes, expression) as the loop's genes reader reads them; `u` the guide signal of each cell's own target.
+    Shared with bench_reader_penalty.py and bench_dose_evidence.py."""
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         adata = pa.simulate_preprocessed(scale, seed, difficulty=difficulty, celltype='interneuron')
@@ -52,12 +53,13 @@ def warm_start(scale: str, difficulty: str, seed: int) -> SimpleNamespace:
     labels = cells.obs['perturbation'].astype(str).to_numpy()
     cts = cells.obs['celltype'].astype(str).to_numpy()
     cfg = FitConfig()
-    p = expit(own_target_values(pa.guide_prior(cells, key_added='_u'), labels))   # the warm start's weights
+    u = own_target_values(pa.guide_prior(cells, key_added='_u'), labels)   # each cell's guide signal, own target
+    p = expit(u)   # the warm start's weights
     cats = [f'{k}|interneuron' for k in sorted(set(labels) - {'control'})]
     fold = _folds(np.ones(len(labels), bool), labels, cts, seed + 1, K)
     where = pd.Index(cells.var_names)
     return SimpleNamespace(
-        adata=adata, labels=labels, cats=cats, fold=fold, where=where, perturbed=cells.obs['true_strength'].to_numpy(float) > 0,
+        adata=adata, labels=labels, u=u, cats=cats, fold=fold, where=where, perturbed=cells.obs['true_strength'].to_numpy(float) > 0,
         val=make_split(labels, cts, cfg.loop.val_fraction, seed),
         on_all=test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests),
         per_fold=[test_round(X, labels, cts, p, cats, cells.var_names, cfg.tests, rows=fold != f) for f in range(K)],

@@ -483,8 +483,10 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     if Z.ndim != 2 or Z.shape[0] != n: raise PerturbawareInputError(f'Z must be cells x d with {n} rows, got {Z.shape}.')
     if not np.isfinite(Z).all(): raise PerturbawareInputError('The latent codes contain NaN or inf; re-encode the cells.')
     require_controls(labels, control, what='The nnNU classifiers')
-    if guide_signal is not None and np.shape(guide_signal) != (n,):
-        raise PerturbawareInputError(f'guide_signal must have one value per cell ({n}), not shape {np.shape(guide_signal)}.')
+    if guide_signal is not None:
+        guide_signal = np.asarray(guide_signal, float)
+        if guide_signal.shape != (n,):
+            raise PerturbawareInputError(f'guide_signal must have one value per cell ({n}), not shape {guide_signal.shape}.')
     celltypes = celltype_array(celltypes, n)
     index = pd.Index(index if index is not None else [str(i) for i in range(n)])
     dev = resolve_device(device)
@@ -607,7 +609,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
                 params = calibration_map(s_u, s_n, cfg, len(fitted))
                 if (cfg.dose_check and guide_signal is not None and cats.at[fitted[c], 'reader'] == 'genes'
                         and cats.at[fitted[c], 'cross_fitted'] != True and params[2] != 0):   # NaN: not a fold read
-                    rho, p_dose = dose_evidence(s_u, np.asarray(guide_signal, float)[tr_u[c]])
+                    rho, p_dose = dose_evidence(s_u, guide_signal[tr_u[c]])
                     cats.loc[fitted[c], ['dose_rho', 'dose_p']] = rho, p_dose
                     if p_dose > cfg.screen_level / len(fitted): params = [1e-4, 0.0, 0.0]   # the flat map
                 classifiers['calibration'][c] = params
