@@ -3,17 +3,19 @@ truth in one run (issue 11).
 
 Which guide-labelled cells are really perturbed? Each method gives every guide-labelled cell of the cell type a
 probability that its guide perturbed it:
-- `perturbaware`: `pa.fit` with the default preset (p~, out-of-fold on the training cells);
+- `perturbaware`: `pa.fit` with the default preset (p~ read from each perturbation's selected genes, out-of-fold on
+  the training cells);
+- `perturbaware-latent`: the same with `FitConfig.latent()`, p~ read from the latent code (the default before);
 - `perturbaware-paper`: the same with `FitConfig.paper()`, Appendix 9.4 literally;
 - `guide-prior`: sigma(u), the guide prior alone (Section 4.4, tau = 1);
 - `unweighted-ae`: the paper's Figure 4 baseline, one unweighted quantile-hurdle AE trained as long as the loop,
-  with the same nnNU classifiers (`FitConfig.unweighted_baseline()`);
+  with the classifiers of the latent preset (`FitConfig.latent().unweighted_baseline()`);
 - `mse-ae`: the same with a mean-squared-error autoencoder (`autoencoder.head='mse'`), the conventional AE that
   Section 4.1 argues against;
 - `mixscape`: pertpy's documented recipe (PCA of the log-normalized cells, `perturbation_signature` with the mice
   as replicates, `mixscape`), probability `mixscape_class_p_ko`;
-- `scvi`: scVI's latent space (its defaults; `--scvi-latent 50` for the second setting) with the same nnNU
-  classifiers as perturbaware, so that the latent spaces are compared with one reader.
+- `scvi`: scVI's latent space (its defaults; `--scvi-latent 50` for the second setting) with the classifiers of
+  perturbaware's latent preset, so that the latent spaces are compared with one reader.
 
 Printed and written (`--out`, default benchmarks/out/compare): per method and effective perturbation the AUROC of
 the probability against the truth, the mean probability on truly perturbed and unperturbed cells, the 10-bin
@@ -44,11 +46,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_scale import PeakRSS  # noqa: E402
 
-METHODS = ('perturbaware', 'perturbaware-paper', 'guide-prior', 'unweighted-ae', 'mse-ae', 'mixscape', 'scvi')
+METHODS = ('perturbaware', 'perturbaware-latent', 'perturbaware-paper', 'guide-prior', 'unweighted-ae', 'mse-ae', 'mixscape', 'scvi')
 OUT = Path(__file__).parent / 'out' / 'compare'
 
 
-METHOD_ORDER = ['perturbaware', 'perturbaware-paper', 'unweighted-ae', 'mse-ae', 'scvi', 'scvi-50', 'mixscape', 'guide-prior']
+METHOD_ORDER = ['perturbaware', 'perturbaware-latent', 'perturbaware-paper', 'unweighted-ae', 'mse-ae', 'scvi', 'scvi-50', 'mixscape', 'guide-prior']
 
 
 def per_perturbation(table: pd.DataFrame, value: str = 'auroc') -> tuple:
@@ -109,12 +111,12 @@ def validation_mask(adata, seed: int):
 
 
 def nnnu_on_latent(Z, adata, seed: int):
-    "perturbaware's classifiers (default preset) on another method's latent codes: sigma(g), cells x perturbations."
+    "perturbaware's classifiers of a latent (`FitConfig.latent()`) on another method's codes: sigma(g), cells x perturbations."
     from scipy.special import expit
     from perturbaware.loop import FitConfig
     from perturbaware.nnnu import fit_nnnu
     labels = adata.obs['perturbation'].astype(str).to_numpy()
-    res = fit_nnnu(Z, labels, celltypes(adata), config=FitConfig().classifier, seed=seed, progress=False,
+    res = fit_nnnu(Z, labels, celltypes(adata), config=FitConfig.latent().classifier, seed=seed, progress=False,
                    index=adata.obs_names)
     return expit(res.logits)
 
@@ -131,8 +133,8 @@ def run_method(method: str, adata, seed: int, scvi_latent: int | None) -> dict:
     keys = pa.result_keys()
     labels = adata.obs['perturbation'].astype(str).to_numpy()
     out = dict(table=None, Z=None, recon=None, selected=None)
-    if method in ('perturbaware', 'perturbaware-paper', 'unweighted-ae', 'mse-ae'):
-        cfg = pa.FitConfig.paper() if method == 'perturbaware-paper' else pa.FitConfig()
+    if method in ('perturbaware', 'perturbaware-latent', 'perturbaware-paper', 'unweighted-ae', 'mse-ae'):
+        cfg = {'perturbaware': pa.FitConfig(), 'perturbaware-paper': pa.FitConfig.paper()}.get(method, pa.FitConfig.latent())
         if method in ('unweighted-ae', 'mse-ae'): cfg = cfg.unweighted_baseline()
         if method == 'mse-ae': cfg.autoencoder.head = 'mse'   # the conventional autoencoder of Section 4.1
         with warnings.catch_warnings():

@@ -218,9 +218,10 @@ def _add_keys(s, preprocessing: bool = True):
 
 def _add_fit(s):
     s.add_argument('--iterations', type=int, default=6, help='rounds of Algorithm 1 (T_max, default 6)')
-    s.add_argument('--preset', default='default', choices=['default', 'paper', 'genes'],   # loop.PRESETS (no torch import here)
-                   help="'paper': Appendix 9.4 to the letter; 'default': with the measured deviations of 08_loop; "
-                        "'genes': the default with p~ read from each perturbation's selected genes, cross-fitted (08_loop)")
+    s.add_argument('--preset', default='default', choices=['default', 'latent', 'paper', 'genes'],   # loop.PRESETS (no torch import here)
+                   help="'default': p~ read from each perturbation's selected genes, cross-fitted, with the measured "
+                        "deviations of 08_loop ('genes' is another name for it); 'latent': p~ read from the latent code "
+                        "(the default before); 'paper': Appendix 9.4 to the letter")
     s.add_argument('--seed', type=int, default=0); s.add_argument('--device', default='auto')
     s.add_argument('--checkpoint-dir', default=None, help='checkpoint after every round here, and resume from it')
     s.add_argument('--quick', action='store_true', help='tiny training budgets (for trying the command, not for results)')
