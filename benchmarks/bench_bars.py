@@ -1,5 +1,6 @@
 """The bars of the posterior issue (issue 8), measured against the built-in screen's truth: both difficulty presets
-of the simulator, several seeds, interneurons, a fit preset (the package default, the paper's, or 'genes'), round by round.
+of the simulator, several seeds, interneurons, a fit preset (the package default, which reads genes and is also called 'genes'; 'latent', the default before;
+the paper's), round by round.
 
 One row per (difficulty, seed) with the measured value of every bar and whether it holds:
 - `probe gap`: min over rounds and effective perturbations of AUROC(p~) - signal probe (bar: >= -0.03);
@@ -21,7 +22,7 @@ Each fit runs in its own process (`--jobs 2` runs two at a time with one thread 
 JSON per fit under `--out` as they finish, so an interrupted run resumes where it stopped (`--force` refits).
 
 Run: `python benchmarks/bench_bars.py [--scale paper|small] [--difficulty default hard] [--seeds 0 1 2]
-[--preset default|paper|genes] [--budget full|test] [--set classifier.calibrate=true] [--jobs 1]`; the table is also written as CSV next to the JSONs,
+[--preset default|latent|paper|genes] [--budget full|test] [--set classifier.calibrate=true] [--jobs 1]`; the table is also written as CSV next to the JSONs,
 with a long table of the effective perturbations' per-round metrics (`*_rounds.csv`: AUROC, probes, alpha, screen
 statistics, latent MMD^2 and l2 on validation cells)."""
 import argparse

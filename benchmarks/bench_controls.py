@@ -26,7 +26,7 @@ def main():
     ap.add_argument('--scale', choices=('small', 'paper'), default='small')
     a = ap.parse_args()
     adata = pa.simulate_preprocessed(a.scale, a.seed, difficulty=a.difficulty, celltype='interneuron')
-    cfg = pa.FitConfig()
+    cfg = pa.FitConfig.latent()   # what this measured: the latent reader's classifiers (the default before the genes reader)
     cfg.loop.oversample_factor = a.oversample_factor
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')

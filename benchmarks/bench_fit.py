@@ -4,7 +4,7 @@ well the pseudo-posteriors recover the simulated truth, round by round.
 Target (issue: the fit): interneurons (~7,800 cells x ~4,900 genes, 29 perturbations), 6 rounds, <= 6 minutes on
 2 CPU cores with the default preset. `--all-celltypes` fits every cell type at once (~21,000 cells).
 
-Run: `make bench` or `python benchmarks/bench_fit.py [--preset default|paper|genes] [--seed 0] [--all-celltypes]`."""
+Run: `make bench` or `python benchmarks/bench_fit.py [--preset default|latent|paper|genes] [--seed 0] [--all-celltypes]`."""
 import argparse
 import resource
 import time
