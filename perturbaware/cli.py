@@ -192,7 +192,7 @@ def _demo(args):
     _write_h5ad(sub, out / 'results.h5ad')
     model.save(out / 'model')
     base = None
-    if args.baseline:   # the paper's Figure 4 baseline: one unweighted autoencoder trained as long, same classifiers
+    if args.baseline:   # the paper's Figure 4 baseline: one unweighted autoencoder trained as long, classifiers of its latent
         base = fit(sub.copy(), celltype=args.celltype, config=cfg.unweighted_baseline(), device=args.device,
                    seed=args.seed, progress=args.progress)
         base.save(out / 'baseline_model')
@@ -248,7 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument('--no-preprocess', action='store_true', help='the input is already log-normalized')
     s.add_argument('--layer', default=None, help='with --no-preprocess: the layer with log-normalized values')
     s.add_argument('--unweighted-baseline', action='store_true',
-                   help="fit the paper's Figure 4 baseline instead (one unweighted autoencoder, same classifiers)")
+                   help="fit the paper's Figure 4 baseline instead (one unweighted autoencoder, classifiers of its latent)")
     _add_keys(s); _add_fit(s); s.set_defaults(func=_fit)
     s = sub.add_parser('sample', help="sampled log-normalized reconstructions -> layers['perturbaware_sample']")
     s.add_argument('model_dir'); s.add_argument('input'); s.add_argument('-o', '--output', required=True)

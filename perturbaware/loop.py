@@ -223,7 +223,7 @@ class FitConfig:
 
     def unweighted_baseline(self) -> 'FitConfig':
         """The paper's Figure 4 baseline for this config: one autoencoder trained on all features with unit weights
-        (eta 1, no oversampling) for as many steps as the whole loop, the same classifiers on its latent space, and no
+        (eta 1, no oversampling) for as many steps as the whole loop, classifiers on its latent space, and no
         guide prior in p~ (tau 0): one round, nothing iterated. A genes reader reads the baseline's latent instead
         (the classifiers of `FitConfig.latent()`), since the baseline is about what an unweighted latent holds."""
         d = self.to_dict()
