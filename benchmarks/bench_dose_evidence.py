@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perturbaware.nnnu import NNNUConfig, _logistic_reader, _pooled, _raw_logistic, dose_evidence, rank_evidence
+from perturbaware.nnnu import (NNNUConfig, _logistic_reader, _pooled, _raw_logistic, dose_evidence, evidence_level,
+                               rank_evidence)
 from perturbaware.simulate import EFFECTIVE
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_selection_bias import K, warm_start  # noqa: E402
@@ -50,7 +51,7 @@ def reads(scale: str, difficulty: str, seed: int) -> pd.DataFrame:
     "One row per category with genes selected on all cells."
     w = warm_start(scale, difficulty, seed)
     ctrl = w.labels == 'control'
-    level = NNNUConfig().screen_level / len(w.cats)
+    level = evidence_level(NNNUConfig(), len(w.cats))
     rows_out = []
     for c in w.cats:
         genes = w.on_all.get(c, [])

@@ -21,9 +21,9 @@ from .evaluate import _dense, auroc, cross_validated_scores, logistic_fit
 # %% auto #0
 __all__ = ['PREVALENCE_RULES', 'CALIBRATION_PREVALENCES', 'READERS', 'READER_L2_GRID', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP',
            'dropout_mask', 'train_classifiers', 'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits',
-           'mixture_proportion', 'rank_evidence', 'dose_evidence', 'pu_calibration', 'calibration_map',
-           'calibrated_logit', 'top_half_mean', 'screen_statistics', 'screen_keep', 'screen_perturbations',
-           'score_perturbations']
+           'mixture_proportion', 'rank_evidence', 'dose_evidence', 'pu_calibration', 'evidence_level',
+           'calibration_map', 'calibrated_logit', 'top_half_mean', 'screen_statistics', 'screen_keep',
+           'screen_perturbations', 'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
 PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.prevalence)
@@ -611,7 +611,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
                         and cats.at[fitted[c], 'cross_fitted'] != True and params[2] != 0):   # NaN: not a fold read
                     rho, p_dose = dose_evidence(s_u, guide_signal[tr_u[c]])
                     cats.loc[fitted[c], ['dose_rho', 'dose_p']] = rho, p_dose
-                    if p_dose > cfg.screen_level / len(fitted): params = [1e-4, 0.0, 0.0]   # the flat map
+                    if p_dose > evidence_level(cfg, len(fitted)): params = [1e-4, 0.0, 0.0]   # the flat map
                 classifiers['calibration'][c] = params
                 cats.loc[fitted[c], 'alpha_posterior'] = params[0]
                 cats.loc[fitted[c], 'evidence'] = params[2] != 0   # False: a flat map, the scores showed nothing
@@ -726,6 +726,11 @@ def pu_calibration(scores_u, scores_n, alpha: float | None = None, level: float 
     return [float(al), float(a - b * center / spread), float(b / spread)]   # undo the standardization
 
 
+def evidence_level(config: NNNUConfig, n_categories: int) -> float:
+    "The level of every per-category evidence test (the rank screen, the calibration's, the dose check): `screen_level`, Bonferroni over the categories."
+    return config.screen_level / max(n_categories, 1)
+
+
 def calibration_map(scores_u, scores_n, config: NNNUConfig, n_categories: int = 1) -> list:
     """[alpha, a, b] of one category's calibration map under `config`: `pu_calibration` with the prevalence fixed at
     the conservative mixture-proportion estimate (`calibration_prevalence='estimate'`), or fitted with the tilt and
@@ -735,7 +740,7 @@ def calibration_map(scores_u, scores_n, config: NNNUConfig, n_categories: int = 
     if config.calibration_prevalence not in CALIBRATION_PREVALENCES:
         raise PerturbawareInputError(f'calibration_prevalence must be one of {list(CALIBRATION_PREVALENCES)}, '
                                      f'not {config.calibration_prevalence!r}')
-    level = config.screen_level / max(n_categories, 1)
+    level = evidence_level(config, n_categories)
     if config.calibration_prevalence == 'estimate':
         alpha = mixture_proportion(scores_u, scores_n, config.estimate_min_fraction)
         return pu_calibration(scores_u, scores_n, alpha, level=level)
@@ -779,7 +784,7 @@ def screen_keep(stats: pd.DataFrame, config: NNNUConfig | dict) -> pd.Series:
     'rank', a Mann-Whitney p <= `screen_level` / number of categories and an AUROC >= `screen_min_auroc`."""
     cfg = NNNUConfig(**config) if isinstance(config, dict) else config   # e.g. a fit's `NNNUResult.config`
     if cfg.screen == 'gap': return stats['gap'] >= cfg.gap_threshold
-    if cfg.screen == 'rank': return ((stats['screen_p'] <= cfg.screen_level / max(len(stats), 1))
+    if cfg.screen == 'rank': return ((stats['screen_p'] <= evidence_level(cfg, len(stats)))
                                      & (stats['screen_auroc'] >= cfg.screen_min_auroc))
     raise PerturbawareInputError(f"screen must be 'gap' or 'rank', not {cfg.screen!r}")
 
