@@ -390,6 +390,18 @@ def _reader_features(Z, gene_features, category: str, reader: str) -> tuple:
     return list(genes), F
 
 
+def _held_out_fold(F, rows, y, fold_rows, f: int, l2: float) -> tuple:
+    """Fold f of a cross-fitted read of the features F: a regression fitted on the other folds' `rows` (labels y) scores
+    fold f's rows, standardised by fold f's controls. Returns fold f's mask over `rows`, their standardised scores and
+    the standardised (w, b)."""
+    w, b = _raw_logistic(F[rows[fold_rows != f]], y[fold_rows != f], l2)
+    held = fold_rows == f
+    s = F[rows[held]] @ w + b
+    ctrl = s[~y[held]]
+    m, v = (ctrl.mean(), ctrl.std() + 1e-8) if len(ctrl) > 1 else (0.0, 1.0)
+    return held, (s - m) / v, (w / v, (b - m) / v)
+
+
 def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone, l2) -> tuple:
     """The genes reader of one category with cross-fitted selection (`LoopConfig.gene_folds` = K): the cells of fold f
     are scored by a regression on genes selected without them (`fold_features[f]`: (genes, cells x genes)), fitted on
@@ -405,13 +417,9 @@ def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone,
     for lam in grid:
         s_rows, weights = np.full(len(rows), np.nan), []
         for f, (_, F) in enumerate(fold_features):
-            w, b = _raw_logistic(F[rows[fold_rows != f]], y[fold_rows != f], lam)
-            held = fold_rows == f
-            s = F[rows[held]] @ w + b
-            ctrl = s[~y[held]]
-            m, v = (ctrl.mean(), ctrl.std() + 1e-8) if len(ctrl) > 1 else (0.0, 1.0)
-            s_rows[held] = (s - m) / v
-            weights.append((w / v, (b - m) / v))
+            held, s, standardised = _held_out_fold(F, rows, y, fold_rows, f, lam)
+            s_rows[held] = s
+            weights.append(standardised)
         fits.append((s_rows, weights))
     best = int(np.argmax([auroc(s, y) for s, _ in fits]))
     s_rows, weights = fits[best]
