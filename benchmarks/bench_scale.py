@@ -5,8 +5,9 @@ Two processes, so that the fit's memory is measured on its own:
 1. `make`: simulate the screen block by block (the simulator draws 2,048 cells at a time into a sparse matrix) and
    write it as a sparse h5ad;
 2. `fit`: `read_screen` -> `preprocess` (in place) -> `fit(celltype=None)`, all sparse. The autoencoder densifies
-   one minibatch (256 cells) at a time, the weighted tests are sparse products, the classifiers see only the
-   50-dimensional latent codes.
+   one minibatch (256 cells) at a time, the weighted tests are sparse products, and the classifiers read the
+   50-dimensional latent codes or (the default's genes reader) each perturbation's selected genes, a few hundred
+   columns of every cell at most.
 
 Printed: the size of the screen, then for each stage its wall time and the peak resident memory of the process
 during that stage (sampled every 50 ms from /proc/self/status), and the fit's own per-round timings.
