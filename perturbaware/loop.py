@@ -188,8 +188,8 @@ class FitConfig:
     @classmethod
     def genes(cls) -> 'FitConfig':
         """The default (`FitConfig()`) under the name it was measured with, so that the commands behind the committed
-        results (`--preset genes`) still name it. The latent preset with p~ read from each category's selected genes instead of the latent (measured in this
-        notebook, "Reading the selected genes ..."): `classifier.reader='genes'` with a heavy penalty (`reader_l2=1000`:
+        results (`--preset genes`) still name it. The latent preset with p~ read from each category's selected genes
+        instead of the latent (measured in this notebook, "Reading the selected genes ..."): `classifier.reader='genes'` with a heavy penalty (`reader_l2=1000`:
         on standardised genes the score is then the standardised mean difference of guided and control cells; the
         penalty chosen per category on the labels, `'cv'`, read the truth no better and sometimes worse, see "The
         genes reader's penalty fixed"), and the guide prior kept in p~ (tau 0.5 in every round, `loop.tau_delta=0`),
@@ -230,8 +230,9 @@ class FitConfig:
         L = d['loop']
         L.update(warm_steps=L['warm_steps'] + (L['max_iterations'] - 1) * L['steps_per_round'], max_iterations=1,
                  eta0=1.0, oversample_factor=1.0, tau0=0.0)
-        if d['classifier']['reader'] == 'genes':
-            d['classifier'] = {**d['classifier'], **asdict(FitConfig.latent().classifier), 'steps': d['classifier']['steps']}
+        if d['classifier']['reader'] == 'genes':   # the reader's own options back to the latent preset's, the rest kept
+            latent = FitConfig.latent().classifier
+            d['classifier'].update({k: getattr(latent, k) for k in _GENES_CLASSIFIER})
             L['gene_folds'] = 0
         return FitConfig.from_dict({**d, 'preset': f'{self.preset} (unweighted baseline)'})
 
