@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -491,11 +492,27 @@ def _cross_fitted(results: list, unseen: list, labels, cts, control: str, config
                       config={**first.config, 'calibrate': config.calibrate}, classifiers=clf)
 
 
-def _gene_features(X, var_names, selected: dict, categories) -> dict:
+class _GeneColumns(Mapping):
+    """{category: (its genes, their expression in every cell)}, or with `folds` {category: [(genes, expression) of each
+    fold]}: the columns of X are sliced when a classifier reads the category, and dropped after it. Sliced up front, every
+    category's columns (times the folds) would be held at once: several copies of the matrix's non-zeros on a screen
+    of 100,000 cells and a hundred categories."""
+    def __init__(self, X, var_names, genes: dict, folds: dict | None = None):
+        self._X, self._where = X, pd.Index(np.asarray(var_names).astype(str))
+        self._genes, self._folds = genes, folds or {}
+
+    def _columns(self, genes) -> tuple: return list(genes), self._X[:, self._where.get_indexer(genes)]
+    def __getitem__(self, c):
+        return [self._columns(g) for g in self._folds[c]] if c in self._folds else self._columns(self._genes[c])
+    def __contains__(self, c) -> bool: return c in self._folds or c in self._genes
+    def __iter__(self): return iter([*self._genes, *self._folds])
+    def __len__(self) -> int: return len(self._genes) + len(self._folds)
+
+
+def _gene_features(X, var_names, selected: dict, categories) -> _GeneColumns:
     """{category: (its selected genes, their expression in every cell)}: what the 'genes' reader of each category reads
-    (a category without selected genes is left out, and read from the latent)."""
-    where = pd.Index(np.asarray(var_names).astype(str))
-    return {c: (list(selected[c]), X[:, where.get_indexer(selected[c])]) for c in categories if selected.get(c)}
+    (a category without selected genes is left out, and read from the latent); sliced on reading (`_GeneColumns`)."""
+    return _GeneColumns(X, var_names, {c: list(selected[c]) for c in categories if selected.get(c)})
 
 
 def _add_selected(selected: dict, new: dict) -> None:
@@ -508,10 +525,11 @@ def _fold_gene_features(X, var_names, selected_folds: list, selected: dict, cate
     some fold's complement found none, (genes, expression) of the all-cells selection, read without cross-fitting:
     a weak perturbation whose few genes only the whole sample finds keeps them instead of falling back to the latent
     (and, from round 2 on, to the flat map of a latent that holds nothing of it)."""
-    per_fold = [_gene_features(X, var_names, sel, categories) for sel in selected_folds]
-    crossed = {c: [f[c] for f in per_fold] for c in categories if all(c in f for f in per_fold)}
-    # the all-cells expression only where it is read: a cross-fitted category never reads it
-    return {**_gene_features(X, var_names, selected, [c for c in categories if c not in crossed]), **crossed}
+    crossed = {c: [list(sel[c]) for sel in selected_folds] for c in categories
+               if all(sel.get(c) for sel in selected_folds)}
+    # the all-cells genes only where they are read: a cross-fitted category never reads them
+    return _GeneColumns(X, var_names, {c: list(selected[c]) for c in categories if c not in crossed and selected.get(c)},
+                        crossed)
 
 
 def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names, *, config: FitConfig | None = None,

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 import torch
+import scipy.sparse as sp
 import torch.nn.functional as F
 from scipy.special import expit
 from scipy.stats import rankdata
@@ -364,10 +365,10 @@ def _logistic_reader(Z, rows_u, rows_n, seed: int, l2: float | str = 1.0) -> tup
     weights (w, b) of the regression fitted on all of them, as a score w.z + b of the rows of Z as given, and the L2
     penalty used (`l2='cv'`: the one of READER_L2_GRID whose out-of-fold scores rank the labelled cells best)."""
     rows, y = _pooled(rows_u, rows_n)
-    grid = _penalties(l2)
-    oofs = [cross_validated_scores(Z[rows], y, seed=seed, l2=lam) for lam in grid]
+    grid, Z_rows = _penalties(l2), _rows_of(Z, rows)
+    oofs = [cross_validated_scores(Z_rows, y, seed=seed, l2=lam) for lam in grid]
     best = int(np.argmax([auroc(s, y) for s in oofs])) if len(grid) > 1 else 0
-    return oofs[best], *_raw_logistic(Z[rows], y, grid[best]), grid[best]
+    return oofs[best], *_raw_logistic(Z_rows, y, grid[best]), grid[best]
 
 
 def _set_linear(state: dict, c: int, w, b) -> None:
@@ -379,12 +380,19 @@ def _set_linear(state: dict, c: int, w, b) -> None:
     state['W2'][c, 0, 0], state['W2'][c, 0, 1] = 1.0, -1.0
 
 
+def _rows_of(F, rows) -> np.ndarray:
+    """Rows of features F, dense: sparse gene columns are densified (float64) only for the rows a step reads, so that
+    a large screen's category never holds all its cells' genes densely (`_reader_features`)."""
+    return np.asarray(F[rows].toarray(), float) if sp.issparse(F) else F[rows]
+
+
 def _reader_features(Z, gene_features, category: str, reader: str) -> tuple:
-    "(gene names, features) the logistic reader of a category reads: its own genes for reader 'genes', else Z."
+    """(gene names, features) the logistic reader of a category reads: its own genes for reader 'genes' (sparse
+    columns stay sparse, read through `_rows_of`; dense ones in float64), else Z."""
     if reader != 'genes' or not gene_features or category not in gene_features: return [], Z
     genes, F = gene_features[category]
     if not len(genes): return [], Z
-    F = _dense(F)
+    F = F.tocsr() if sp.issparse(F) else np.asarray(F, float)
     if F.shape != (len(Z), len(genes)):
         raise PerturbawareInputError(f'gene_features[{category!r}] must be cells x {len(genes)} genes, not {F.shape}.')
     return list(genes), F
@@ -394,9 +402,9 @@ def _held_out_fold(F, rows, y, fold_rows, f: int, l2: float) -> tuple:
     """Fold f of a cross-fitted read of the features F: a regression fitted on the other folds' `rows` (labels y) scores
     fold f's rows, standardised by fold f's controls. Returns fold f's mask over `rows`, their standardised scores and
     the standardised (w, b)."""
-    w, b = _raw_logistic(F[rows[fold_rows != f]], y[fold_rows != f], l2)
+    w, b = _raw_logistic(_rows_of(F, rows[fold_rows != f]), y[fold_rows != f], l2)
     held = fold_rows == f
-    s = F[rows[held]] @ w + b
+    s = _rows_of(F, rows[held]) @ w + b
     ctrl = s[~y[held]]
     m, v = (ctrl.mean(), ctrl.std() + 1e-8) if len(ctrl) > 1 else (0.0, 1.0)
     return held, (s - m) / v, (w / v, (b - m) / v)
@@ -429,7 +437,7 @@ def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone,
     w_new, b_new = np.zeros(len(union)), 0.0
     for f, ((genes, F), (w, b)) in enumerate(zip(fold_features, weights)):
         mine = fold_all == f
-        s_all[mine] = F[everyone[mine]] @ w + b
+        s_all[mine] = _rows_of(F, everyone[mine]) @ w + b
         w_new[union.get_indexer(genes)] += w / len(weights); b_new += b / len(weights)
     return s_rows, s_all, list(union), w_new, b_new, grid[best]
 
@@ -448,7 +456,7 @@ def _category_reader(Z, gene_features, gene_folds, category: str, cfg, rows_u, r
         features = None
     genes, F = _reader_features(Z, None if features is None else {category: features}, category, cfg.reader)
     oof, w, b, l2 = _logistic_reader(F, rows_u, rows_n, seed, cfg.reader_l2)
-    return oof, F[everyone] @ w + b, genes, w, b, l2, False
+    return oof, _rows_of(F, everyone) @ w + b, genes, w, b, l2, False
 
 
 def _gene_score(reader: dict, X, var_names, rows) -> np.ndarray:
