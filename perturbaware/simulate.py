@@ -107,6 +107,11 @@ def _hard_design(genes: dict, de: dict, rng: np.random.Generator, knobs: dict, l
     n_plain = n_genes - len(MITO_GENES)
     # programs live in genes measurable in every class at this depth (a program of unmeasured genes is no difficulty)
     measurable = np.flatnonzero((genes['class_frac'][:, :n_plain] * np.asarray(library)[:, None]).min(0) >= 0.5)
+    if len(measurable) < knobs['program_genes']:
+        raise PerturbawareInputError(
+            f"difficulty='hard' draws gene programs of {knobs['program_genes']} genes from those measurable in every "
+            f"cell class at this depth, and only {len(measurable)} of these {n_genes} genes are; pass more genes "
+            "(n_genes=None: 9,000) or a greater depth.")
     loadings = np.zeros((knobs['programs'], n_genes))
     for k in range(knobs['programs']):
         idx = rng.choice(measurable, knobs['program_genes'], replace=False)

@@ -80,6 +80,7 @@ CASES = {
     'guide_prior: integer labels, control=0': (lambda raw, dl, f, t: guide_prior(_with(dl, perturbation=pd.factorize(dl.obs['perturbation'])[0] + 1), control=0), 'No control cells'),
     'simulate: unknown scale': (lambda raw, dl, f, t: simulate_screen(scale='huge'), "scale must be 'paper' or 'small'"),
     'simulate: unknown cell type': (lambda raw, dl, f, t: simulate_screen(scale='small', celltypes=('glia',)), 'Unknown cell types'),
+    'simulate: too few genes for the hard preset': (lambda raw, dl, f, t: simulate_screen(scale='small', n_genes=200, difficulty='hard'), 'pass more genes'),
     # weighted tests
     'wtest: weights too short': (lambda raw, dl, f, t: rank_genes_weighted(dl, np.ones(10)), '10 values for'),
     'wtest: NaN weight': (lambda raw, dl, f, t: rank_genes_weighted(dl, np.r_[np.nan, np.ones(dl.n_obs - 1)]), 'finite probabilities'),
