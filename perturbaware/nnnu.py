@@ -297,6 +297,8 @@ class NNNUResult:
     oof: pd.DataFrame               # True where a logit is an out-of-fold prediction
     config: dict = field(default_factory=dict)
     classifiers: dict | None = None # the chosen classifier of each fitted category, to score new cells (`predict_logits`)
+    fold_logits: list | None = None # with `gene_folds` (K): K tables like `logits`, fold f's of every cell scored by
+                                    # fold f's readers (genes selected and fitted without fold f's cells)
 
 
 def _categories(labels, celltypes, control, min_cells, wanted=None):
@@ -417,7 +419,9 @@ def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone,
     the fit. Each fold's scores are standardised by its training controls' scores, so that the folds share one scale
     (one prevalence estimate and calibration per category); `l2='cv'` takes the penalty whose held-out scores rank the
     labelled cells best. Returns the held-out scores of `rows_u` then `rows_n`, the scores of the rows `everyone`, the
-    score for new cells (the union of the genes, the mean of the folds' standardised weights) and the penalty."""
+    score for new cells (the union of the genes, the mean of the folds' standardised weights), the penalty, and every
+    fold's scores of all the rows `everyone` (K x rows: fold f's reader knows nothing of fold f's cells, so its scores
+    of the other folds' cells can weigh fold f's next selection without leaking fold f into it)."""
     rows, y = _pooled(rows_u, rows_n)
     fold_rows, fold_all = gene_folds[rows], gene_folds[everyone]
     grid = _penalties(l2)
@@ -432,31 +436,32 @@ def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone,
     best = int(np.argmax([auroc(s, y) for s, _ in fits]))
     s_rows, weights = fits[best]
     # only the chosen penalty's folds score the other cells, and are averaged into the score for new cells
-    s_all = np.full(len(everyone), np.nan)
     union = pd.Index(sorted(set().union(*[genes for genes, _ in fold_features])))
     w_new, b_new = np.zeros(len(union)), 0.0
-    for f, ((genes, F), (w, b)) in enumerate(zip(fold_features, weights)):
-        mine = fold_all == f
-        s_all[mine] = _rows_of(F, everyone[mine]) @ w + b
+    s_folds = np.stack([_rows_of(F, everyone) @ w + b for (_, F), (w, b) in zip(fold_features, weights)])
+    for (genes, _), (w, b) in zip(fold_features, weights):
         w_new[union.get_indexer(genes)] += w / len(weights); b_new += b / len(weights)
-    return s_rows, s_all, list(union), w_new, b_new, grid[best]
+    s_all = s_folds[fold_all, np.arange(len(everyone))]   # each cell scored by its own fold's reader
+    return s_rows, s_all, list(union), w_new, b_new, grid[best], s_folds
 
 
 def _category_reader(Z, gene_features, gene_folds, category: str, cfg, rows_u, rows_n, everyone, seed: int) -> tuple:
     """The logistic reader of one category (`NNNUConfig.reader` 'logistic' or 'genes', and the prevalence estimate):
     out-of-fold scores of `rows_u` then `rows_n`, the scores of the rows `everyone`, the saved linear score (genes, w, b;
-    no genes: w reads the standardised latent), the penalty, and whether the genes were cross-fitted. With `gene_folds`,
+    no genes: w reads the standardised latent), the penalty, whether the genes were cross-fitted, and (if they were)
+    every fold's scores of the rows `everyone`. With `gene_folds`,
     `gene_features[category]` is a list of one (genes, features) per fold (`_fold_gene_reader`), or one (genes,
     features) read without cross-fitting; a category without genes (in some fold of a list) is read from Z."""
     features = (gene_features or {}).get(category) if cfg.reader == 'genes' else None
     if gene_folds is not None and isinstance(features, list):
         fold_features = [_reader_features(Z, {category: gf}, category, 'genes') for gf in features]
         if all(len(genes) for genes, _ in fold_features):
-            return *_fold_gene_reader(fold_features, np.asarray(gene_folds), rows_u, rows_n, everyone, cfg.reader_l2), True
+            *read, s_folds = _fold_gene_reader(fold_features, np.asarray(gene_folds), rows_u, rows_n, everyone, cfg.reader_l2)
+            return *read, True, s_folds
         features = None
     genes, F = _reader_features(Z, None if features is None else {category: features}, category, cfg.reader)
     oof, w, b, l2 = _logistic_reader(F, rows_u, rows_n, seed, cfg.reader_l2)
-    return oof, _rows_of(F, everyone) @ w + b, genes, w, b, l2, False
+    return oof, _rows_of(F, everyone) @ w + b, genes, w, b, l2, False, None
 
 
 def _gene_score(reader: dict, X, var_names, rows) -> np.ndarray:
@@ -604,7 +609,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
             a_nn = auroc(logits.iloc[r, cols[c]].to_numpy(float), y) if train_nnnu else np.nan
             cats.loc[fitted[c], 'label_auroc'] = a_nn
             if cfg.reader == 'nnnu': continue
-            s_lr, s_all, genes, w, b, l2, cross_fitted = lr[c]
+            s_lr, s_all, genes, w, b, l2, cross_fitted, _ = lr[c]
             a_lr = auroc(s_lr, y)
             cats.loc[fitted[c], ['label_auroc_nnnu', 'label_auroc_logistic', 'reader_l2']] = a_nn, a_lr, l2
             cats.loc[fitted[c], 'cross_fitted'] = cross_fitted
@@ -633,7 +638,19 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
                 cats.loc[fitted[c], 'evidence'] = params[2] != 0   # False: a flat map, the scores showed nothing
                 r = type_rows[c]
                 logits.iloc[r, cols[c]] = calibrated_logit(logits.iloc[r, cols[c]].to_numpy(float), *params)
-    return NNNUResult(logits=logits, categories=cats, split=split, oof=oof, config=asdict(cfg), classifiers=classifiers)
+    # 5) with cross-fitted genes: every cell as each fold's readers score it, through the same calibration (the loop
+    # weighs fold f's next selection by these, so that no fold's genes depend on its own cells, not even through p~)
+    fold_logits = None
+    if gene_folds is not None and len(fitted):
+        fold_logits = [logits.copy() for _ in range(int(np.max(gene_folds)) + 1)]
+        for c in range(len(fitted)):
+            s_folds = lr[c][-1] if c in lr else None
+            if s_folds is None or cats.at[fitted[c], 'reader'] != 'genes': continue
+            params = classifiers['calibration'][c]
+            for f, s in enumerate(s_folds):
+                fold_logits[f].iloc[type_rows[c], cols[c]] = s if params is None else calibrated_logit(s, *params)
+    return NNNUResult(logits=logits, categories=cats, split=split, oof=oof, config=asdict(cfg), classifiers=classifiers,
+                      fold_logits=fold_logits)
 
 
 def predict_logits(classifiers: dict, Z, celltypes=None, index=None, device='cpu', X=None, var_names=None) -> pd.DataFrame:
