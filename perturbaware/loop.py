@@ -266,7 +266,9 @@ class FitConfig:
                  ('loop.cross_fit', not (L.cross_fit and c.reader == 'genes'),
                   "False with classifier.reader='genes' (a reader of genes reads no code to cross-fit)"),
                  ('loop.gene_folds', L.gene_folds == 0 or (L.gene_folds >= 2 and c.reader == 'genes'),
-                  "0, or >= 2 with classifier.reader='genes' (only a reader of genes reads the selection)")]
+                  "0, or >= 2 with classifier.reader='genes' (only a reader of genes reads the selection)"),
+                 ('loop.fold_own_weights', not L.fold_own_weights or L.gene_folds >= 2,
+                  'False unless loop.gene_folds >= 2 (it weighs the tests of the folds)')]
         choices = [('classifier.prevalence', c.prevalence, PREVALENCE_RULES),
                    ('classifier.calibration_prevalence', c.calibration_prevalence, CALIBRATION_PREVALENCES),
                    ('classifier.checkpoint', c.checkpoint, ('best', 'last')), ('classifier.screen', c.screen, ('gap', 'rank')),
