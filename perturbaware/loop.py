@@ -96,8 +96,8 @@ class LoopConfig:
     fold_own_weights: bool = False     # with gene_folds, from round 2 on: fold f's tests weigh the cells by the p~ of
                                        # fold f's own readers, in which nothing of fold f's cells is (but which read the
                                        # other folds' cells in sample). False: by the fit's p~, read by the other folds'
-                                       # readers, whose genes were selected on fold f's cells: a second-order leak that
-                                       # raises a prevalence round by round (Ufd1l 0.31 -> 0.47, truth 0.28; True:
+                                       # readers, whose genes were selected on fold f's cells: a second-order leak, part
+                                       # of a prevalence's rise over the rounds (Ufd1l 0.31 -> 0.47, truth 0.28; True:
                                        # 0.39). Measured, not the default: see the notebook
     val_fraction: float = 0.2          # validation share of every category, fixed for the whole fit
     stop_fraction: float = 0.1         # with autoencoder.patience: share of the training cells the autoencoder does
