@@ -1,4 +1,7 @@
-"""The cause of Ufd1l's prevalence drift, tested (loop notebook, "A second-order leak through the folds' test weights").
+"""One suspected cause of Ufd1l's prevalence drift, tested (loop notebook, "A second-order leak through the folds' test weights").
+
+The test cannot tell the leak from the rounds' new genes: freezing the weights freezes the folds' genes too (the notebook
+separates them with `loop.fold_own_weights`).
 
 One paper-scale fit of the default preset in which every round's fold tests (`loop.gene_folds`) weigh the cells by the
 warm start's guide prior instead of p~, so that no fold's genes can depend on its own cells through p~: a patch of

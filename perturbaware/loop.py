@@ -655,7 +655,8 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         results = [fit_nnnu(Z_a, labels, cts, control, clf_cfg, seed=seed * 1000 + t, device=device,
                             progress=progress, index=index, val_mask=val_mask, categories=cats,
                             control_offset=control_offset, train_mask=None if not L.cross_fit else unseen_a,
-                            gene_features=gene_features, gene_folds=gene_fold, guide_signal=own(U))
+                            gene_features=gene_features, gene_folds=gene_fold, guide_signal=own(U),
+                            fold_scores=L.fold_own_weights)
                    for Z_a, unseen_a in zip(codes, unseen)]
         res = _cross_fitted(results, unseen, labels, cts, control, cfg.classifier) if L.cross_fit else results[0]
         times['classifiers'] = time.perf_counter() - t2

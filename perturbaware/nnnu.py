@@ -297,8 +297,8 @@ class NNNUResult:
     oof: pd.DataFrame               # True where a logit is an out-of-fold prediction
     config: dict = field(default_factory=dict)
     classifiers: dict | None = None # the chosen classifier of each fitted category, to score new cells (`predict_logits`)
-    fold_logits: list | None = None # with `gene_folds` (K): K tables like `logits`, fold f's of every cell scored by
-                                    # fold f's readers (genes selected and fitted without fold f's cells)
+    fold_logits: list | None = None # with `gene_folds` (K) and `fold_scores`: K tables like `logits`, fold f's of every
+                                    # cell scored by fold f's readers (genes selected and fitted without fold f's cells)
 
 
 def _categories(labels, celltypes, control, min_cells, wanted=None):
@@ -412,16 +412,17 @@ def _held_out_fold(F, rows, y, fold_rows, f: int, l2: float) -> tuple:
     return held, (s - m) / v, (w / v, (b - m) / v)
 
 
-def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone, l2) -> tuple:
+def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone, l2, all_folds: bool = False) -> tuple:
     """The genes reader of one category with cross-fitted selection (`LoopConfig.gene_folds` = K): the cells of fold f
     are scored by a regression on genes selected without them (`fold_features[f]`: (genes, cells x genes)), fitted on
     the training cells of the other folds, so that no cell's score has seen the cell, neither in the selection nor in
     the fit. Each fold's scores are standardised by its training controls' scores, so that the folds share one scale
     (one prevalence estimate and calibration per category); `l2='cv'` takes the penalty whose held-out scores rank the
     labelled cells best. Returns the held-out scores of `rows_u` then `rows_n`, the scores of the rows `everyone`, the
-    score for new cells (the union of the genes, the mean of the folds' standardised weights), the penalty, and every
-    fold's scores of all the rows `everyone` (K x rows: fold f's reader knows nothing of fold f's cells, so its scores
-    of the other folds' cells can weigh fold f's next selection without leaking fold f into it)."""
+    score for new cells (the union of the genes, the mean of the folds' standardised weights), the penalty, and, with
+    `all_folds`, every fold's scores of all the rows `everyone` (K x rows: fold f's reader knows nothing of fold f's
+    cells, so its scores of the other folds' cells can weigh fold f's next selection without leaking fold f into it;
+    else None, and each fold's reader scores only its own fold's rows)."""
     rows, y = _pooled(rows_u, rows_n)
     fold_rows, fold_all = gene_folds[rows], gene_folds[everyone]
     grid = _penalties(l2)
@@ -438,25 +439,30 @@ def _fold_gene_reader(fold_features: list, gene_folds, rows_u, rows_n, everyone,
     # only the chosen penalty's folds score the other cells, and are averaged into the score for new cells
     union = pd.Index(sorted(set().union(*[genes for genes, _ in fold_features])))
     w_new, b_new = np.zeros(len(union)), 0.0
-    s_folds = np.stack([_rows_of(F, everyone) @ w + b for (_, F), (w, b) in zip(fold_features, weights)])
-    for (genes, _), (w, b) in zip(fold_features, weights):
+    s_folds = (np.stack([_rows_of(F, everyone) @ w + b for (_, F), (w, b) in zip(fold_features, weights)])
+               if all_folds else None)
+    s_all = np.full(len(everyone), np.nan)   # each cell scored by its own fold's reader
+    for f, ((genes, F), (w, b)) in enumerate(zip(fold_features, weights)):
+        mine = fold_all == f
+        s_all[mine] = s_folds[f, mine] if all_folds else _rows_of(F, everyone[mine]) @ w + b
         w_new[union.get_indexer(genes)] += w / len(weights); b_new += b / len(weights)
-    s_all = s_folds[fold_all, np.arange(len(everyone))]   # each cell scored by its own fold's reader
     return s_rows, s_all, list(union), w_new, b_new, grid[best], s_folds
 
 
-def _category_reader(Z, gene_features, gene_folds, category: str, cfg, rows_u, rows_n, everyone, seed: int) -> tuple:
+def _category_reader(Z, gene_features, gene_folds, category: str, cfg, rows_u, rows_n, everyone, seed: int,
+                     all_folds: bool = False) -> tuple:
     """The logistic reader of one category (`NNNUConfig.reader` 'logistic' or 'genes', and the prevalence estimate):
     out-of-fold scores of `rows_u` then `rows_n`, the scores of the rows `everyone`, the saved linear score (genes, w, b;
-    no genes: w reads the standardised latent), the penalty, whether the genes were cross-fitted, and (if they were)
-    every fold's scores of the rows `everyone`. With `gene_folds`,
+    no genes: w reads the standardised latent), the penalty, whether the genes were cross-fitted, and (if they were,
+    with `all_folds`) every fold's scores of the rows `everyone`, else None. With `gene_folds`,
     `gene_features[category]` is a list of one (genes, features) per fold (`_fold_gene_reader`), or one (genes,
     features) read without cross-fitting; a category without genes (in some fold of a list) is read from Z."""
     features = (gene_features or {}).get(category) if cfg.reader == 'genes' else None
     if gene_folds is not None and isinstance(features, list):
         fold_features = [_reader_features(Z, {category: gf}, category, 'genes') for gf in features]
         if all(len(genes) for genes, _ in fold_features):
-            *read, s_folds = _fold_gene_reader(fold_features, np.asarray(gene_folds), rows_u, rows_n, everyone, cfg.reader_l2)
+            *read, s_folds = _fold_gene_reader(fold_features, np.asarray(gene_folds), rows_u, rows_n, everyone,
+                                               cfg.reader_l2, all_folds)
             return *read, True, s_folds
         features = None
     genes, F = _reader_features(Z, None if features is None else {category: features}, category, cfg.reader)
@@ -477,7 +483,7 @@ def _gene_score(reader: dict, X, var_names, rows) -> np.ndarray:
 def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConfig | None = None, seed: int = 0,
              device='auto', progress: bool = True, index=None, *, val_mask=None, categories=None,
              control_offset: float = 0.0, train_mask=None, gene_features: dict | None = None,
-             gene_folds=None, guide_signal=None) -> NNNUResult:
+             gene_folds=None, guide_signal=None, fold_scores: bool = False) -> NNNUResult:
     """Fit nnNU classifiers for every (cell type x perturbation) category on latent codes Z (cells x d).
 
     `val_mask`: a fixed validation split (True = validation cell); by default each category and each cell type's
@@ -492,7 +498,9 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     cells of fold f are read from genes selected without them (`_fold_gene_reader`); a category given one (genes, X)
     instead of a list is read from those genes without cross-fitting (`categories['cross_fitted']` says which).
     `guide_signal`: each cell's guide signal u for its own target (`config.dose_check`: the calibration of such a
-    read keeps its evidence only where its scores rise with u, `dose_evidence`; `categories['dose_p']`)."""
+    read keeps its evidence only where its scores rise with u, `dose_evidence`; `categories['dose_p']`).
+    `fold_scores`: with `gene_folds`, also score every cell with each fold's reader (`NNNUResult.fold_logits`; K
+    times the scoring, so only when asked, as `LoopConfig.fold_own_weights` does)."""
     cfg = config or NNNUConfig()
     if cfg.prevalence not in PREVALENCE_RULES:
         raise PerturbawareInputError(f"prevalence must be one of {list(PREVALENCE_RULES)}, not {cfg.prevalence!r}")
@@ -565,7 +573,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         # the logistic reader of each category (out-of-fold scores, scores of its cell type, weights), computed once
         # when a rule needs it
         lr = {c: _category_reader(Zs, gene_features, gene_folds, cats.at[fitted[c], 'category'], cfg, tr_u[c], tr_n[c],
-                                  type_rows[c], seed)
+                                  type_rows[c], seed, fold_scores)
               for c in range(len(fitted)) if cfg.prevalence == 'estimate' or cfg.reader != 'nnnu'}
         if cfg.prevalence == 'estimate':   # mixture-proportion estimate on the training cells' out-of-fold scores
             for c in range(len(fitted)):
@@ -641,7 +649,7 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     # 5) with cross-fitted genes: every cell as each fold's readers score it, through the same calibration (the loop
     # weighs fold f's next selection by these, so that no fold's genes depend on its own cells, not even through p~)
     fold_logits = None
-    if gene_folds is not None and len(fitted):
+    if fold_scores and gene_folds is not None and len(fitted):
         fold_logits = [logits.copy() for _ in range(int(np.max(gene_folds)) + 1)]
         for c in range(len(fitted)):
             s_folds = lr[c][-1] if c in lr else None
