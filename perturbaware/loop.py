@@ -22,8 +22,8 @@ from ._core import (CONTROL, PerturbawareInputError, category_name, celltype_arr
                                 temporary_sibling)
 from .data import own_target_values
 from .evaluate import auroc, latent_separation, probe_auroc
-from .nnnu import (CALIBRATION_PREVALENCES, PREVALENCE_RULES, READERS, NNNUConfig, NNNUResult, calibrated_logit,
-                               calibration_map, fit_nnnu)
+from .nnnu import (CALIBRATION_PREVALENCES, PREVALENCE_RULES, READERS, NNNUConfig, NNNUResult, ResidualColumns,
+                               calibrated_logit, calibration_map, component_scores, control_components, fit_nnnu)
 from .qhae import HEADS, QHAEConfig, QuantileHurdleAE
 from .wtest import ADJUSTMENTS, category_weights, select_genes, update_priority, weighted_welch
 
@@ -259,6 +259,8 @@ class FitConfig:
                  ('loop.stop_fraction', 0 < L.stop_fraction < 1, 'in (0, 1)'),
                  ('classifier.steps', c.steps >= 1, '>= 1'), ('classifier.lr', c.lr > 0, '> 0'),
                  ('classifier.hidden', c.hidden >= 0, '>= 0 (0: linear)'),
+                 ('classifier.reader_control_pcs', isinstance(c.reader_control_pcs, int) and c.reader_control_pcs >= 0,
+                  'an integer >= 0 (0: off)'),
                  ('tests.alpha', 0 < self.tests.alpha <= 1, 'in (0, 1]'),
                  ('loop.fold_alpha', L.fold_alpha is None or 0 < L.fold_alpha <= 1, 'in (0, 1] or None'),
                  ('classifier.reader_l2', c.reader_l2 == 'cv' or (isinstance(c.reader_l2, (int, float)) and c.reader_l2 > 0),
@@ -511,22 +513,27 @@ class _GeneColumns(Mapping):
     fold]}: the columns of X are sliced when a classifier reads the category, and dropped after it. Sliced up front, every
     category's columns (times the folds) would be held at once: several copies of the matrix's non-zeros on a screen
     of 100,000 cells and a hundred categories."""
-    def __init__(self, X, var_names, genes: dict, folds: dict | None = None):
+    def __init__(self, X, var_names, genes: dict, folds: dict | None = None, components: dict | None = None):
         self._X, self._where = X, pd.Index(np.asarray(var_names).astype(str))
-        self._genes, self._folds = genes, folds or {}
+        self._genes, self._folds, self._components = genes, folds or {}, components or {}
 
-    def _columns(self, genes) -> tuple: return list(genes), self._X[:, self._where.get_indexer(genes)]
+    def _columns(self, genes, category) -> tuple:
+        where = self._where.get_indexer(genes)
+        comp = self._components.get(parse_category(category)[1])   # (with classifier.reader_control_pcs)
+        F = self._X[:, where]
+        return list(genes), F if comp is None else ResidualColumns(F, comp['scores'], comp['coef'][:, where])
     def __getitem__(self, c):
-        return [self._columns(g) for g in self._folds[c]] if c in self._folds else self._columns(self._genes[c])
+        return [self._columns(g, c) for g in self._folds[c]] if c in self._folds else self._columns(self._genes[c], c)
     def __contains__(self, c) -> bool: return c in self._folds or c in self._genes
     def __iter__(self): return iter([*self._genes, *self._folds])
     def __len__(self) -> int: return len(self._genes) + len(self._folds)
 
 
-def _gene_features(X, var_names, selected: dict, categories) -> _GeneColumns:
+def _gene_features(X, var_names, selected: dict, categories, components: dict | None = None) -> _GeneColumns:
     """{category: (its selected genes, their expression in every cell)}: what the 'genes' reader of each category reads
-    (a category without selected genes is left out, and read from the latent); sliced on reading (`_GeneColumns`)."""
-    return _GeneColumns(X, var_names, {c: list(selected[c]) for c in categories if selected.get(c)})
+    (a category without selected genes is left out, and read from the latent); sliced on reading (`_GeneColumns`),
+    without the part that the `components` of its cell type explain, if given (`_reader_components`)."""
+    return _GeneColumns(X, var_names, {c: list(selected[c]) for c in categories if selected.get(c)}, components=components)
 
 
 def _add_selected(selected: dict, new: dict) -> None:
@@ -534,7 +541,8 @@ def _add_selected(selected: dict, new: dict) -> None:
     for c, genes in new.items(): selected[c] = sorted(set(selected.get(c, [])) | set(genes))
 
 
-def _fold_gene_features(X, var_names, selected_folds: list, selected: dict, categories) -> dict:
+def _fold_gene_features(X, var_names, selected_folds: list, selected: dict, categories,
+                        components: dict | None = None) -> dict:
     """{category: [(genes, expression) of each fold]} for loop.gene_folds, where every fold has selected genes; where
     some fold's complement found none, (genes, expression) of the all-cells selection, read without cross-fitting:
     a weak perturbation whose few genes only the whole sample finds keeps them instead of falling back to the latent
@@ -543,7 +551,17 @@ def _fold_gene_features(X, var_names, selected_folds: list, selected: dict, cate
                if all(sel.get(c) for sel in selected_folds)}
     # the all-cells genes only where they are read: a cross-fitted category never reads them
     return _GeneColumns(X, var_names, {c: list(selected[c]) for c in categories if c not in crossed and selected.get(c)},
-                        crossed)
+                        crossed, components)
+
+
+def _reader_components(X, var_names, labels, celltypes, classifier, control: str, train) -> dict | None:
+    """The control components the genes readers read the expression without (`classifier.reader_control_pcs` > 0),
+    found on the training controls of each cell type, with every cell's scores on its own cell type's components
+    (`scores`, used while fitting only); None when the option is off."""
+    if classifier.reader != 'genes' or not classifier.reader_control_pcs: return None
+    comps = control_components(X, labels, celltypes, classifier.reader_control_pcs, control, var_names, among=train)
+    for c in comps.values(): c['scores'] = component_scores(X, c)
+    return comps
 
 
 def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names, *, config: FitConfig | None = None,
@@ -570,6 +588,7 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         raise PerturbawareInputError('The guide signal table has no column (or NaN) for some perturbations; '
                                      'compute it with guide_prior on the same cells.')
     own = lambda table: own_target_values(table, labels)
+    components = _reader_components(X, var_names, labels, cts, cfg.classifier, control, train)
     all_cats = [category_name(k, ct) for ct in pd.unique(cts) for k in sorted(set(labels[(cts == ct) & guided]))]
     fp = _fingerprint(index, var_names, labels, cfg.to_dict(), seed)
     state = None
@@ -650,13 +669,13 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         # (cross-fitting: calibrated once, on the two classifiers' merged scores)
         clf_cfg = replace(cfg.classifier, calibrate=False) if L.cross_fit else cfg.classifier
         gene_features = (None if clf_cfg.reader != 'genes' else
-                         _fold_gene_features(X, var_names, state.selected_folds, state.selected, cats) if gene_fold is not None else
-                         _gene_features(X, var_names, state.selected, cats))
+                         _fold_gene_features(X, var_names, state.selected_folds, state.selected, cats, components)
+                         if gene_fold is not None else _gene_features(X, var_names, state.selected, cats, components))
         results = [fit_nnnu(Z_a, labels, cts, control, clf_cfg, seed=seed * 1000 + t, device=device,
                             progress=progress, index=index, val_mask=val_mask, categories=cats,
                             control_offset=control_offset, train_mask=None if not L.cross_fit else unseen_a,
                             gene_features=gene_features, gene_folds=gene_fold, guide_signal=own(U),
-                            fold_scores=L.fold_own_weights)
+                            fold_scores=L.fold_own_weights, components=components)
                    for Z_a, unseen_a in zip(codes, unseen)]
         res = _cross_fitted(results, unseen, labels, cts, control, cfg.classifier) if L.cross_fit else results[0]
         times['classifiers'] = time.perf_counter() - t2

@@ -21,10 +21,10 @@ from .evaluate import _dense, auroc, cross_validated_scores, logistic_fit
 
 # %% auto #0
 __all__ = ['PREVALENCE_RULES', 'CALIBRATION_PREVALENCES', 'READERS', 'READER_L2_GRID', 'NNNUConfig', 'nnnu_loss', 'GroupedMLP',
-           'dropout_mask', 'train_classifiers', 'predict_classifiers', 'NNNUResult', 'fit_nnnu', 'predict_logits',
-           'mixture_proportion', 'rank_evidence', 'dose_evidence', 'pu_calibration', 'evidence_level',
-           'calibration_map', 'calibrated_logit', 'top_half_mean', 'screen_statistics', 'screen_keep',
-           'screen_perturbations', 'score_perturbations']
+           'dropout_mask', 'train_classifiers', 'predict_classifiers', 'NNNUResult', 'control_components',
+           'component_scores', 'ResidualColumns', 'fit_nnnu', 'predict_logits', 'mixture_proportion', 'rank_evidence',
+           'dose_evidence', 'pu_calibration', 'evidence_level', 'calibration_map', 'calibrated_logit', 'top_half_mean',
+           'screen_statistics', 'screen_keep', 'screen_perturbations', 'score_perturbations']
 
 # %% ../nbs/07_nnnu.ipynb #db9e8db6
 PREVALENCE_RULES = ('search', 'estimate')   # how alpha is chosen (NNNUConfig.prevalence)
@@ -92,6 +92,10 @@ class NNNUConfig:
                                   # guide-labelled training cells (`dose_evidence`, one-sided Spearman at
                                   # screen_level / number of categories): the selection biases its evidence against the
                                   # controls, not its relation to u. Needs `fit_nnnu(guide_signal=)`; see the loop notebook
+    reader_control_pcs: int = 0   # a genes reader reads each gene without the part that the top k principal components
+                                  # of its cell type's controls explain (`control_components`, `fit_nnnu(components=)`):
+                                  # variation across cells that no perturbation made (within-type programs, mouse
+                                  # batches) is noise to the read. 0: the expression as it is. See the loop notebook
 
     @property
     def alphas(self) -> np.ndarray:
@@ -390,11 +394,11 @@ def _rows_of(F, rows) -> np.ndarray:
 
 def _reader_features(Z, gene_features, category: str, reader: str) -> tuple:
     """(gene names, features) the logistic reader of a category reads: its own genes for reader 'genes' (sparse
-    columns stay sparse, read through `_rows_of`; dense ones in float64), else Z."""
+    columns stay sparse, read through `_rows_of`, as are `ResidualColumns`; dense ones in float64), else Z."""
     if reader != 'genes' or not gene_features or category not in gene_features: return [], Z
     genes, F = gene_features[category]
     if not len(genes): return [], Z
-    F = F.tocsr() if sp.issparse(F) else np.asarray(F, float)
+    F = F.tocsr() if sp.issparse(F) else F if isinstance(F, ResidualColumns) else np.asarray(F, float)
     if F.shape != (len(Z), len(genes)):
         raise PerturbawareInputError(f'gene_features[{category!r}] must be cells x {len(genes)} genes, not {F.shape}.')
     return list(genes), F
@@ -470,20 +474,76 @@ def _category_reader(Z, gene_features, gene_folds, category: str, cfg, rows_u, r
     return oof, _rows_of(F, everyone) @ w + b, genes, w, b, l2, False, None
 
 
-def _gene_score(reader: dict, X, var_names, rows) -> np.ndarray:
-    "The score w.x + b of a gene reader (`fit_nnnu(gene_features=)`) for the rows of X."
-    where = pd.Index(np.asarray(var_names).astype(str)).get_indexer(reader['genes'])
+def _gene_columns(X, var_names, genes, rows) -> np.ndarray:
+    "The rows of X at the named genes, dense; one clear error if a gene is missing."
+    where = pd.Index(np.asarray(var_names).astype(str)).get_indexer(list(genes))
     if (where < 0).any():
-        missing = [g for g, i in zip(reader['genes'], where) if i < 0]
+        missing = [g for g, i in zip(genes, where) if i < 0]
         raise PerturbawareInputError(f'{len(missing)} genes a classifier reads are missing (e.g. {missing[:3]}); '
                                      'pass cells with the genes the model was fitted on.')
-    return _dense(X[rows][:, where]) @ np.asarray(reader['w'], np.float64) + reader['b']
+    return _dense(X[rows][:, where])
+
+
+def _gene_score(reader: dict, X, var_names, rows, components: dict | None = None) -> np.ndarray:
+    """The score w.x + b of a gene reader (`fit_nnnu(gene_features=)`) for the rows of X; with the `components` of
+    the reader's cell type (`control_components`), x is read as the reader was fitted: without their part."""
+    F = _gene_columns(X, var_names, reader['genes'], rows)
+    if components is not None:
+        scores = component_scores(_gene_columns(X, var_names, components['genes'], rows), components)
+        F = F - scores @ np.asarray(components['coef'], float)[:, pd.Index(components['genes']).get_indexer(reader['genes'])]
+    return F @ np.asarray(reader['w'], np.float64) + reader['b']
+
+# %% ../nbs/07_nnnu.ipynb #c0a1b2d4
+def control_components(X, labels, celltypes=None, n_components: int = 8, control: str = CONTROL,
+                       var_names=None, among=None) -> dict:
+    """{cell type: components} of the top `n_components` principal components of each cell type's controls (each
+    gene standardised by the controls' spread): `genes` (names), `mean` (genes,), `loadings` (genes x k: a cell's scores
+    are (x - mean) @ loadings) and `coef` (k x genes: each gene's least-squares regression on the scores, over the
+    controls). X: cells x genes, log-normalized, dense or sparse (each cell type's controls are densified in turn).
+    `among`: a mask of the cells whose controls may define them (e.g. the training cells); None: all. A cell type with
+    no more such controls than components gets none."""
+    labels = np.asarray(labels).astype(str)
+    celltypes = celltype_array(celltypes, len(labels))
+    genes = [str(g) for g in (var_names if var_names is not None else range(X.shape[1]))]
+    out = {}
+    for ct in pd.unique(celltypes):
+        rows = np.flatnonzero((celltypes == ct) & (labels == control) & (True if among is None else np.asarray(among, bool)))
+        if len(rows) <= n_components: continue
+        Xc = np.asarray(_rows_of(X, rows), float)
+        mean = Xc.mean(0); Xc -= mean
+        spread = Xc.std(0) + 1e-6
+        _, _, Vt = np.linalg.svd(Xc / spread, full_matrices=False)
+        loadings = Vt[:n_components].T / spread[:, None]
+        coef = np.linalg.lstsq(Xc @ loadings, Xc, rcond=None)[0]
+        out[ct] = dict(genes=genes, mean=mean, loadings=loadings, coef=coef)
+    return out
+
+
+def component_scores(X, components: dict) -> np.ndarray:
+    "Cells x k scores of the rows of X (all genes of `components['genes']`, in that order) on one cell type's components."
+    loadings = np.asarray(components['loadings'], float)
+    return np.asarray(X @ loadings) - np.asarray(components['mean'], float) @ loadings
+
+
+class ResidualColumns:
+    """Some genes' columns of X (cells x genes, dense or sparse) read by rows without the part the control components
+    explain: x_g - scores @ coef_g. Stands in for the columns of a genes reader (`fit_nnnu(gene_features=)`); only
+    the rows read are densified."""
+    def __init__(self, F, scores, coef):
+        self.F, self.scores, self.coef = F, np.asarray(scores, float), np.asarray(coef, float)
+        if self.scores.shape[0] != F.shape[0] or self.coef.shape != (self.scores.shape[1], F.shape[1]):
+            raise PerturbawareInputError(f'ResidualColumns: scores {self.scores.shape} and coef {self.coef.shape} do '
+                                         f'not fit columns of shape {F.shape}.')
+        self.shape = F.shape
+
+    def __getitem__(self, rows) -> np.ndarray: return _rows_of(self.F, rows) - self.scores[rows] @ self.coef
+
 
 # %% ../nbs/07_nnnu.ipynb #0e32b2a1
 def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConfig | None = None, seed: int = 0,
              device='auto', progress: bool = True, index=None, *, val_mask=None, categories=None,
              control_offset: float = 0.0, train_mask=None, gene_features: dict | None = None,
-             gene_folds=None, guide_signal=None, fold_scores: bool = False) -> NNNUResult:
+             gene_folds=None, guide_signal=None, fold_scores: bool = False, components: dict | None = None) -> NNNUResult:
     """Fit nnNU classifiers for every (cell type x perturbation) category on latent codes Z (cells x d).
 
     `val_mask`: a fixed validation split (True = validation cell); by default each category and each cell type's
@@ -500,7 +560,9 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
     `guide_signal`: each cell's guide signal u for its own target (`config.dose_check`: the calibration of such a
     read keeps its evidence only where its scores rise with u, `dose_evidence`; `categories['dose_p']`).
     `fold_scores`: with `gene_folds`, also score every cell with each fold's reader (`NNNUResult.fold_logits`; K
-    times the scoring, so only when asked, as `LoopConfig.fold_own_weights` does)."""
+    times the scoring, so only when asked, as `LoopConfig.fold_own_weights` does). `components`: {cell type:
+    `control_components`} that `gene_features` were read without (`ResidualColumns`), kept with the classifiers so
+    that `predict_logits` reads new cells the same way."""
     cfg = config or NNNUConfig()
     if cfg.prevalence not in PREVALENCE_RULES:
         raise PerturbawareInputError(f"prevalence must be one of {list(PREVALENCE_RULES)}, not {cfg.prevalence!r}")
@@ -612,6 +674,9 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
         # cells above the controls, a truth-free measure of the read; `label_auroc_val`: the same on validation cells)
         cats.loc[fitted, 'reader'] = 'nnnu'
         classifiers['gene_readers'] = [None] * len(fitted)   # (genes, w, b) where a category is read from its genes
+        classifiers['components'] = {ct: dict(genes=list(c['genes']), **{k: torch.as_tensor(np.asarray(c[k], float))
+                                                                       for k in ('mean', 'loadings', 'coef')})
+                                     for ct, c in (components or {}).items()}   # (tensors: saved with the model)
         for c, r in enumerate(rows):
             y = _pooled(tr_u[c], tr_n[c])[1]
             a_nn = auroc(logits.iloc[r, cols[c]].to_numpy(float), y) if train_nnnu else np.nan
@@ -625,7 +690,8 @@ def fit_nnnu(Z, labels, celltypes=None, control: str = CONTROL, config: NNNUConf
                 cats.loc[fitted[c], ['reader', 'label_auroc']] = ('genes' if genes else 'logistic'), a_lr
                 logits.iloc[type_rows[c], cols[c]] = s_all
                 logits.iloc[r, cols[c]] = s_lr
-                if genes: classifiers['gene_readers'][c] = dict(genes=list(genes), w=torch.as_tensor(w), b=float(b))
+                if genes:   # (names as str: a saved model holds no numpy objects)
+                    classifiers['gene_readers'][c] = dict(genes=[str(g) for g in genes], w=torch.as_tensor(w), b=float(b))
                 else: _set_linear(classifiers['state'], c, w, b)
         for c in range(len(fitted)):   # the same on the validation cells, which no classifier trained on
             rows_val, y_val = _pooled(va_u[c], va_n[c])
@@ -689,7 +755,8 @@ def predict_logits(classifiers: dict, Z, celltypes=None, index=None, device='cpu
     for c in keep:
         gc = g[c, 0, :len(rows[c])]
         if gene_readers[c] is not None:
-            gc = _gene_score(gene_readers[c], X, var_names, rows[c])
+            gc = _gene_score(gene_readers[c], X, var_names, rows[c],
+                             (classifiers.get('components') or {}).get(classifiers['celltypes'][c]))
         if calibration[c] is not None: gc = calibrated_logit(gc, *calibration[c])
         out.iloc[rows[c], perts.index(classifiers['perturbations'][c])] = gc
     return out

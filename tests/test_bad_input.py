@@ -100,6 +100,7 @@ CASES = {
     'fit: zero iterations': (lambda raw, dl, f, t: fit(dl, config={'loop': {'max_iterations': 0}}, progress=False), 'loop.max_iterations must be >= 1'),
     'fit: validation fraction 1.5': (lambda raw, dl, f, t: fit(dl, config={'loop': {'val_fraction': 1.5}}, progress=False), 'val_fraction must be in (0, 1)'),
     'fit: fold weights without folds': (lambda raw, dl, f, t: fit(dl, config={'loop': {'fold_own_weights': True, 'gene_folds': 0}}, progress=False), 'loop.fold_own_weights must be False unless loop.gene_folds >= 2'),
+    'fit: control components -1': (lambda raw, dl, f, t: fit(dl, config={'classifier': {'reader_control_pcs': -1}}, progress=False), 'classifier.reader_control_pcs must be an integer >= 0 (0: off)'),
     'fit: unknown prevalence rule': (lambda raw, dl, f, t: fit(dl, config={'classifier': {'prevalence': 'bogus'}}, progress=False), "classifier.prevalence must be one of ['search', 'estimate']"),
     'fit: wrong control label': (lambda raw, dl, f, t: fit(dl, control='NT', progress=False), 'No control cells'),
     'fit: missing guide column': (lambda raw, dl, f, t: fit(dl, guide_key='umis', progress=False), "no column 'umis'"),
