@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -76,6 +77,24 @@ def _preprocess(args):
     print(f'wrote {out}')
 
 # %% ../nbs/90_cli.ipynb #d517f1a4
+def _set_options(cfg, settings):
+    """The config with `--set SECTION.OPTION=VALUE` settings (a value is read as JSON where it parses: 8, true, 0.25,
+    null; else as a string); an unknown section or option, or a value out of range, is one clear error."""
+    from perturbaware.loop import FitConfig
+    d = cfg.to_dict()
+    for s in settings or []:
+        key, eq, value = s.partition('=')
+        section, dot, name = key.partition('.')
+        if not (eq and dot and name):
+            raise PerturbawareInputError(f'--set takes SECTION.OPTION=VALUE (e.g. classifier.reader_control_pcs=8), not {s!r}.')
+        if not isinstance(d.get(section), dict):
+            raise PerturbawareInputError(f'--set {s}: there is no config section {section!r}; the sections are '
+                                         f'{sorted(k for k, v in d.items() if isinstance(v, dict))}.')
+        try: d[section][name] = json.loads(value)
+        except json.JSONDecodeError: d[section][name] = value
+    return FitConfig.from_dict(d).validate()
+
+
 def _fit_config(args):
     from perturbaware.loop import FitConfig
     cfg = FitConfig.named(args.preset)
@@ -83,6 +102,7 @@ def _fit_config(args):
     if args.quick:   # a few seconds per round: for trying the command and for its tests, not for results
         cfg.loop.warm_steps = cfg.loop.steps_per_round = 40; cfg.classifier.steps = 300
         cfg.autoencoder.hidden = (64, 64); cfg.autoencoder.genes_per_step = 256
+    cfg = _set_options(cfg, getattr(args, 'set', None))
     return cfg.unweighted_baseline() if getattr(args, 'unweighted_baseline', False) else cfg
 
 
@@ -92,6 +112,7 @@ def _fit(args):
     out = _check_output(args.output)
     if args.model_dir: _check_folder(args.model_dir, 'model folder')
     if args.iterations < 1: raise PerturbawareInputError(f'--iterations must be at least 1, not {args.iterations}.')
+    _fit_config(args)   # a bad --set is refused before any work
     raw = read_h5ad_checked(args.input)
     if args.no_preprocess:
         adata = raw
@@ -222,6 +243,9 @@ def _add_fit(s):
                    help="'default': p~ read from each perturbation's selected genes, cross-fitted, with the measured "
                         "deviations of 08_loop ('genes' is another name for it); 'latent': p~ read from the latent code "
                         "(the default before); 'paper': Appendix 9.4 to the letter")
+    s.add_argument('--set', nargs='+', default=[], metavar='SECTION.OPTION=VALUE',
+                   help="any option of the config tree (the notebooks' measured options), e.g. "
+                        "--set classifier.reader_control_pcs=8 loop.oversample_factor=3")
     s.add_argument('--seed', type=int, default=0); s.add_argument('--device', default='auto')
     s.add_argument('--checkpoint-dir', default=None, help='checkpoint after every round here, and resume from it')
     s.add_argument('--quick', action='store_true', help='tiny training budgets (for trying the command, not for results)')

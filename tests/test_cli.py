@@ -166,3 +166,34 @@ def test_report_with_a_damaged_model_one_line(fitted, tmp_path, damage, message)
     assert out.returncode == 2 and out.stderr.count('\n') == 1 and 'Traceback' not in out.stderr, out.stderr
     assert message in out.stderr, out.stderr
     assert not (tmp_path / 'rep').exists()
+
+
+@pytest.mark.parametrize('setting, message', [
+    ('classifier.reader_control_pcs', '--set takes SECTION.OPTION=VALUE'),
+    ('classifer.reader_l2=10', "there is no config section 'classifer'"),
+    ('classifier.bogus=1', "Unknown classifier options ['bogus']"),
+    ('classifier.reader_control_pcs=-1', 'classifier.reader_control_pcs must be an integer >= 0'),
+])
+def test_fit_bad_set_one_line(screen, tmp_path, setting, message):
+    out = run('fit', screen, '-o', tmp_path / 'r.h5ad', '--set', setting)
+    assert out.returncode == 2 and message in out.stderr and out.stderr.count('\n') == 1, out.stderr
+    assert not list(tmp_path.iterdir())           # refused before any work
+
+
+def test_fit_set_is_recorded_and_travels_with_the_model(screen, tmp_path):
+    "An option set from the shell is in the recorded config, and what it fitted (the genes readers' control components) is saved with the model and read by it."
+    import numpy as np
+    from perturbaware.model import PerturbawareModel
+    out = run('fit', screen, '-o', tmp_path / 'r.h5ad', '--model-dir', tmp_path / 'm', '--celltype', 'deep_layer',
+              '--iterations', '1', '--quick', '--no-progress', '--set', 'classifier.reader_control_pcs=4')
+    assert out.returncode == 0, out.stderr
+    res = ad.read_h5ad(tmp_path / 'r.h5ad')
+    assert __import__('json').loads(res.uns['perturbaware']['config'])['classifier']['reader_control_pcs'] == 4
+    m = PerturbawareModel.load(tmp_path / 'm', adata=res)
+    assert list(m.classifiers['components']) == ['deep_layer'] and any(r is not None for r in m.classifiers['gene_readers'])
+    new = res[(res.obs['celltype'] == 'deep_layer').to_numpy()].copy()
+    p = m.posterior(new, tau=0).to_numpy()
+    m.classifiers = {**m.classifiers, 'components': {}}       # the same readers, the components left out
+    p_without = m.posterior(new, tau=0).to_numpy()
+    ok = np.isfinite(p)
+    assert ok.any() and ((p[ok] >= 0) & (p[ok] <= 1)).all() and np.abs(p[ok] - p_without[ok]).max() > 1e-3
