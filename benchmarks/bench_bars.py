@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -48,13 +49,7 @@ def configure(preset: str, budget: str, options=()):
     import perturbaware as pa
     cfg = pa.FitConfig.named(preset)
     if budget == 'test': cfg = cfg.test_budget()
-    d = cfg.to_dict()
-    for opt in options:
-        key, _, value = opt.partition('=')
-        section, _, name = key.partition('.')
-        try: d[section][name] = json.loads(value)
-        except json.JSONDecodeError: d[section][name] = value
-    return pa.FitConfig.from_dict({**d, 'preset': cfg.preset + ''.join(f' {o}' for o in options)})
+    return replace(cfg.with_settings(options), preset=cfg.preset + ''.join(f' {o}' for o in options))
 
 
 def kept_at_end(ch: pd.DataFrame) -> set:

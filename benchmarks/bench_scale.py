@@ -16,7 +16,7 @@ peak of at most 8 GB for the whole fit.
 
 Genes: the simulator's 9,000, of which QC keeps about 4,900 (as at paper scale): a 5,000-gene screen.
 
-Run: `python benchmarks/bench_scale.py [--cells 100000] [--genes 9000] [--budget test|full] [--preset default|latent]
+Run: `python benchmarks/bench_scale.py [--cells 100000] [--genes 9000] [--budget test|full] [--preset default|latent] [--set SECTION.OPTION=VALUE ...]
 [--workdir DIR]`.
 `--budget test` cuts the autoencoder and classifier steps (`FitConfig.test_budget()`); `full` is the default
 preset's budget. Both read and write the same data, so memory is the same; only time differs."""
@@ -78,7 +78,7 @@ def make(path: Path, n_cells: int, n_genes: int, seed: int):
           f'({adata.X.nnz / adata.n_obs / adata.n_vars:.1%}), {path.stat().st_size / 2**30:.2f} GB on disk')
 
 
-def fit(path: Path, budget: str, seed: int, preset: str = 'default'):
+def fit(path: Path, budget: str, seed: int, preset: str = 'default', settings=()):
     import numpy as np
     import scipy.sparse as sp
     import perturbaware as pa
@@ -94,10 +94,10 @@ def fit(path: Path, budget: str, seed: int, preset: str = 'default'):
     print(f'  after QC: {adata.n_obs:,} cells x {adata.n_vars:,} genes; a dense float32 copy would be '
           f'{adata.n_obs * adata.n_vars * 4 / 2**30:.2f} GB', flush=True)
     cfg = FitConfig.named(preset)
-    cfg = cfg.test_budget() if budget == 'test' else cfg
+    cfg = (cfg.test_budget() if budget == 'test' else cfg).with_settings(settings)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        model = stage(f'fit (all cell types, {preset}, {budget})',
+        model = stage(f'fit (all cell types, {preset}{"".join(" " + o for o in settings)}, {budget})',
                       lambda: pa.fit(adata, celltype=None, config=cfg, seed=seed, progress=False), rows)
     h = model.history.reset_index()
     cols = [c for c in ('round', 'n_tested', 'n_kept', 'ae_steps', 'seconds_tests', 'seconds_autoencoder',
@@ -118,6 +118,7 @@ def main():
     ap.add_argument('--budget', choices=('test', 'full'), default='test')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--preset', default='default', help="FitConfig preset: 'default' (genes reader) or 'latent'")
+    ap.add_argument('--set', nargs='+', default=[], metavar='SECTION.OPTION=VALUE', help='config settings (FitConfig.with_settings)')
     ap.add_argument('--workdir', default=None, help='folder for the h5ad (default: a temporary folder)')
     ap.add_argument('--stage', choices=('all', 'make', 'fit'), default='all', help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -125,10 +126,11 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     path = work / f'screen_{a.cells}x{a.genes}_s{a.seed}.h5ad'
     if a.stage == 'make': return make(path, a.cells, a.genes, a.seed)
-    if a.stage == 'fit': return fit(path, a.budget, a.seed, a.preset)
+    if a.stage == 'fit': return fit(path, a.budget, a.seed, a.preset, a.set)
     args = [sys.executable, __file__, '--cells', str(a.cells), '--genes', str(a.genes), '--budget', a.budget,
-            '--seed', str(a.seed), '--preset', a.preset, '--workdir', str(work)]
-    print(f'bench_scale: {a.cells:,} cells x {a.genes:,} genes, {a.preset} preset, budget {a.budget}, {os.cpu_count()} CPUs')
+            '--seed', str(a.seed), '--preset', a.preset, '--workdir', str(work)] + (['--set', *a.set] if a.set else [])
+    print(f'bench_scale: {a.cells:,} cells x {a.genes:,} genes, {a.preset} preset{" " + " ".join(a.set) if a.set else ""}, '
+          f'budget {a.budget}, {os.cpu_count()} CPUs')
     if not path.exists():
         print('process 1: make the screen'); subprocess.run(args + ['--stage', 'make'], check=True)
     print('process 2: fit it'); subprocess.run(args + ['--stage', 'fit'], check=True)

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -77,24 +76,6 @@ def _preprocess(args):
     print(f'wrote {out}')
 
 # %% ../nbs/90_cli.ipynb #d517f1a4
-def _set_options(cfg, settings):
-    """The config with `--set SECTION.OPTION=VALUE` settings (a value is read as JSON where it parses: 8, true, 0.25,
-    null; else as a string); an unknown section or option, or a value out of range, is one clear error."""
-    from perturbaware.loop import FitConfig
-    d = cfg.to_dict()
-    for s in settings or []:
-        key, eq, value = s.partition('=')
-        section, dot, name = key.partition('.')
-        if not (eq and dot and name):
-            raise PerturbawareInputError(f'--set takes SECTION.OPTION=VALUE (e.g. classifier.reader_control_pcs=8), not {s!r}.')
-        if not isinstance(d.get(section), dict):
-            raise PerturbawareInputError(f'--set {s}: there is no config section {section!r}; the sections are '
-                                         f'{sorted(k for k, v in d.items() if isinstance(v, dict))}.')
-        try: d[section][name] = json.loads(value)
-        except json.JSONDecodeError: d[section][name] = value
-    return FitConfig.from_dict(d).validate()
-
-
 def _fit_config(args):
     from perturbaware.loop import FitConfig
     cfg = FitConfig.named(args.preset)
@@ -102,7 +83,7 @@ def _fit_config(args):
     if args.quick:   # a few seconds per round: for trying the command and for its tests, not for results
         cfg.loop.warm_steps = cfg.loop.steps_per_round = 40; cfg.classifier.steps = 300
         cfg.autoencoder.hidden = (64, 64); cfg.autoencoder.genes_per_step = 256
-    cfg = _set_options(cfg, getattr(args, 'set', None))
+    cfg = cfg.with_settings(getattr(args, 'set', None))   # --set: FitConfig.with_settings
     return cfg.unweighted_baseline() if getattr(args, 'unweighted_baseline', False) else cfg
 
 

@@ -219,6 +219,24 @@ class FitConfig:
         if name not in PRESETS: raise PerturbawareInputError(f'Unknown preset {name!r}; use one of {list(PRESETS)}.')
         return cls() if name == 'default' else getattr(cls, name)()
 
+    def with_settings(self, settings) -> 'FitConfig':
+        """This config with `SECTION.OPTION=VALUE` settings (what the command line's `--set` takes; a value is read as
+        JSON where it parses: 8, true, 0.25, null; else as a string), validated: an unknown section or option, or a
+        value out of range, is one clear error."""
+        d = self.to_dict()
+        for s in settings or []:
+            key, eq, value = str(s).partition('=')
+            section, dot, name = key.partition('.')
+            if not (eq and dot and name):
+                raise PerturbawareInputError(f'A setting takes SECTION.OPTION=VALUE (e.g. classifier.reader_control_pcs=8), '
+                                             f'not {s!r}.')
+            if section not in _SECTIONS:
+                raise PerturbawareInputError(f'Setting {s!r}: there is no config section {section!r}; the sections are '
+                                             f'{sorted(_SECTIONS)}.')
+            try: d[section][name] = json.loads(value)
+            except json.JSONDecodeError: d[section][name] = value
+        return FitConfig.from_dict(d).validate()
+
     def test_budget(self) -> 'FitConfig':
         """This config with training budgets cut so that a small-scale fit runs in about a minute on 2 cores (tests,
         notebooks, benchmarks of memory): a (256, 256) network, 3 rounds of 150 autoencoder steps, 1,000 classifier

@@ -169,7 +169,7 @@ def test_report_with_a_damaged_model_one_line(fitted, tmp_path, damage, message)
 
 
 @pytest.mark.parametrize('setting, message', [
-    ('classifier.reader_control_pcs', '--set takes SECTION.OPTION=VALUE'),
+    ('classifier.reader_control_pcs', 'A setting takes SECTION.OPTION=VALUE'),
     ('classifer.reader_l2=10', "there is no config section 'classifer'"),
     ('classifier.bogus=1', "Unknown classifier options ['bogus']"),
     ('classifier.reader_control_pcs=-1', 'classifier.reader_control_pcs must be an integer >= 0'),
