@@ -62,9 +62,7 @@ def reads(difficulty: str, seed: int, celltype: str = 'interneuron') -> pd.DataF
         for genes_name, genes in (('DE', de), ('warm', sel)):
             idx = np.flatnonzero(genes)
             for k in KS:
-                F = X[:, idx]
-                if k: F = ResidualColumns(F, scores[k], comps[k]['coef'][:, idx])
-                F_rows = F[rows] if k else (F[rows].toarray() if sp.issparse(F) else F[rows])
+                F_rows = ResidualColumns(X[:, idx], scores[k], comps[k]['coef'][:, idx])[rows] if k else F_k0(X, idx, rows)
                 s = cross_validated_scores(F_rows, guided, l2=1000.0, seed=seed) if len(idx) else np.zeros(len(rows))
                 row[f'{genes_name} k={k}'] = auroc(s[guided], truth[rows][guided])
             if genes_name == 'warm' and len(idx):   # the same genes, the regression trained on the truth instead

@@ -93,7 +93,7 @@ def _fit(args):
     out = _check_output(args.output)
     if args.model_dir: _check_folder(args.model_dir, 'model folder')
     if args.iterations < 1: raise PerturbawareInputError(f'--iterations must be at least 1, not {args.iterations}.')
-    _fit_config(args)   # a bad --set is refused before any work
+    cfg = _fit_config(args)   # (here: a bad --set is refused before any work)
     raw = read_h5ad_checked(args.input)
     if args.no_preprocess:
         adata = raw
@@ -110,7 +110,7 @@ def _fit(args):
         args.perturbation_key, args.control, args.guide_key = 'perturbation', CONTROL, 'guide_umi'
         args.celltype_key = 'celltype' if args.celltype_key else None
     t0 = time.time()
-    model = fit(adata, celltype=args.celltype, config=_fit_config(args), checkpoint_dir=args.checkpoint_dir,
+    model = fit(adata, celltype=args.celltype, config=cfg, checkpoint_dir=args.checkpoint_dir,
                 device=args.device, seed=args.seed, progress=args.progress, perturbation_key=args.perturbation_key,
                 control=args.control, celltype_key=args.celltype_key or None, guide_key=args.guide_key, layer=args.layer)
     _write_h5ad(adata, out)

@@ -484,12 +484,12 @@ def _gene_columns(X, var_names, genes, rows) -> np.ndarray:
     return _dense(X[rows][:, where])
 
 
-def _gene_score(reader: dict, X, var_names, rows, components: dict | None = None) -> np.ndarray:
+def _gene_score(reader: dict, X, var_names, rows, components: dict | None = None, scores=None) -> np.ndarray:
     """The score w.x + b of a gene reader (`fit_nnnu(gene_features=)`) for the rows of X; with the `components` of
-    the reader's cell type (`control_components`), x is read as the reader was fitted: without their part."""
+    the reader's cell type (`control_components`) and the rows' `scores` on them (`component_scores`: the same for
+    every reader of a cell type), x is read as the reader was fitted: without their part."""
     F = _gene_columns(X, var_names, reader['genes'], rows)
     if components is not None:
-        scores = component_scores(_gene_columns(X, var_names, components['genes'], rows), components)
         F = F - scores @ np.asarray(components['coef'], float)[:, pd.Index(components['genes']).get_indexer(reader['genes'])]
     return F @ np.asarray(reader['w'], np.float64) + reader['b']
 
@@ -752,11 +752,14 @@ def predict_logits(classifiers: dict, Z, celltypes=None, index=None, device='cpu
     if any(gene_readers[c] is not None for c in keep) and X is None:
         raise PerturbawareInputError('These classifiers read the expression of selected genes: pass X and var_names '
                                      '(the cells\' log-normalized expression).')
+    components, type_scores = classifiers.get('components') or {}, {}   # component scores: once per cell type
     for c in keep:
         gc = g[c, 0, :len(rows[c])]
         if gene_readers[c] is not None:
-            gc = _gene_score(gene_readers[c], X, var_names, rows[c],
-                             (classifiers.get('components') or {}).get(classifiers['celltypes'][c]))
+            ct = classifiers['celltypes'][c]
+            if ct in components and ct not in type_scores:
+                type_scores[ct] = component_scores(_gene_columns(X, var_names, components[ct]['genes'], rows[c]), components[ct])
+            gc = _gene_score(gene_readers[c], X, var_names, rows[c], components.get(ct), type_scores.get(ct))
         if calibration[c] is not None: gc = calibrated_logit(gc, *calibration[c])
         out.iloc[rows[c], perts.index(classifiers['perturbations'][c])] = gc
     return out
