@@ -76,6 +76,10 @@ class LoopConfig:
     oversample_min_genes: int = 10     # ... are drawn this much more often in autoencoder training
     oversample_controls: bool = False  # also oversample the controls of a boosted category's cell type
     oversample_rounds: int = 0         # oversample only in the first this many rounds (0: every round, the paper)
+    oversample_by: str = 'label'       # 'label': every cell of a boosted category is drawn oversample_factor times as
+                                       # often (the paper); 'posterior': 1 + (factor - 1) * the cell's p~ of its own
+                                       # target, so that the cells that look unperturbed are seen about as often as
+                                       # the controls (`oversampling_weights`)
     calibration: str = 'classifier'    # calibration target on sigma(g) ('classifier') or on p~ ('posterior')
     keep_best_read: bool = False       # a refit replaces a category's p~ only when it ranks the guide-labelled
                                        # validation cells above the validation controls at least as well as the read
@@ -269,6 +273,7 @@ class FitConfig:
                  ('loop.val_fraction', 0 < L.val_fraction < 1, 'in (0, 1)'), ('loop.eta0', L.eta0 >= 1, '>= 1'),
                  ('loop.eta_max', L.eta_max >= L.eta0, '>= eta0'), ('loop.tau0', L.tau0 >= 0, '>= 0'),
                  ('loop.oversample_factor', L.oversample_factor >= 1, '>= 1'),
+                 ('loop.oversample_by', L.oversample_by in ('label', 'posterior'), "'label' or 'posterior'"),
                  ('autoencoder.lr', a.lr > 0, '> 0'), ('autoencoder.batch_size', a.batch_size >= 1, '>= 1'),
                  ('autoencoder.latent_dim', a.latent_dim >= 1, '>= 1'),
                  ('autoencoder.input_dropout', 0 <= a.input_dropout < 1, 'in [0, 1)'),
@@ -330,9 +335,12 @@ def fused_posterior(logits: pd.DataFrame, guide_z: pd.DataFrame, categories: pd.
     return pd.DataFrame(expit(logits.to_numpy(float) + T * U), index=logits.index, columns=logits.columns)
 
 # %% ../nbs/08_loop.ipynb #cc156500
-def oversampling_weights(labels, celltypes=None, categories=(), factor: float = 10.0, control: str | None = None) -> np.ndarray:
+def oversampling_weights(labels, celltypes=None, categories=(), factor: float = 10.0, control: str | None = None,
+                         responsibilities=None) -> np.ndarray:
     """Per-cell sampling weights: `factor` for cells of the listed categories ('perturbation|celltype', or
-    'perturbation'), else 1; with `control`, also for the controls of each boosted category's cell type."""
+    'perturbation'), else 1; with `control`, also for the controls of each boosted category's cell type. With
+    `responsibilities` (each cell's p~ of its own target, in [0, 1]), a boosted category's cell weighs
+    1 + (factor - 1) * p~ instead (`loop.oversample_by='posterior'`)."""
     labels = np.asarray(labels).astype(str)
     cts = celltype_array(celltypes, len(labels))
     names = np.array([category_name(l, c) for l, c in zip(labels, cts)])
@@ -341,7 +349,10 @@ def oversampling_weights(labels, celltypes=None, categories=(), factor: float = 
     if control is not None:
         boosted_cts = set(cts[chosen])
         chosen |= (labels == control) & np.isin(cts, list(boosted_cts))
-    return np.where(chosen, float(factor), 1.0)
+    if responsibilities is None: return np.where(chosen, float(factor), 1.0)
+    r = np.clip(np.nan_to_num(np.asarray(responsibilities, float), nan=0.0), 0, 1)
+    boost = np.where(labels == control, 1.0, r)   # boosted controls (`control`) keep the full factor
+    return np.where(chosen, 1 + (float(factor) - 1) * boost, 1.0)
 
 # %% ../nbs/08_loop.ipynb #a095240b
 from .nnnu import screen_keep, screen_statistics
@@ -672,7 +683,8 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         boosted = [c for c in cats if len(state.selected.get(c, [])) >= L.oversample_min_genes]
         if L.oversample_rounds and t > L.oversample_rounds: boosted = []
         w_cells = oversampling_weights(labels, cts, boosted, L.oversample_factor,
-                                       control if L.oversample_controls else None)
+                                       control if L.oversample_controls else None,
+                                       p_test if L.oversample_by == 'posterior' else None)
         t1 = time.perf_counter()
         for a, rows_a in zip(aes, own_rows):
             a.train(None, steps=L.warm_steps if t == 1 else L.steps_per_round, priority=state.priority, eta=eta,
