@@ -273,7 +273,6 @@ class FitConfig:
                  ('loop.val_fraction', 0 < L.val_fraction < 1, 'in (0, 1)'), ('loop.eta0', L.eta0 >= 1, '>= 1'),
                  ('loop.eta_max', L.eta_max >= L.eta0, '>= eta0'), ('loop.tau0', L.tau0 >= 0, '>= 0'),
                  ('loop.oversample_factor', L.oversample_factor >= 1, '>= 1'),
-                 ('loop.oversample_by', L.oversample_by in ('label', 'posterior'), "'label' or 'posterior'"),
                  ('autoencoder.lr', a.lr > 0, '> 0'), ('autoencoder.batch_size', a.batch_size >= 1, '>= 1'),
                  ('autoencoder.latent_dim', a.latent_dim >= 1, '>= 1'),
                  ('autoencoder.input_dropout', 0 <= a.input_dropout < 1, 'in [0, 1)'),
@@ -299,6 +298,7 @@ class FitConfig:
                    ('classifier.checkpoint', c.checkpoint, ('best', 'last')), ('classifier.screen', c.screen, ('gap', 'rank')),
                    ('loop.calibration', L.calibration, ('classifier', 'posterior')),
                    ('loop.eta_schedule', L.eta_schedule, ('multiply', 'add')),
+                   ('loop.oversample_by', L.oversample_by, ('label', 'posterior')),
                    ('classifier.reader', c.reader, READERS),
                    ('tests.correction', self.tests.correction, tuple(ADJUSTMENTS)),
                    ('autoencoder.head', a.head, HEADS)]
