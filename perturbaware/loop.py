@@ -28,9 +28,9 @@ from .qhae import HEADS, QHAEConfig, QuantileHurdleAE
 from .wtest import ADJUSTMENTS, category_weights, select_genes, update_priority, weighted_welch
 
 # %% auto #0
-__all__ = ['PRESETS', 'OVERSAMPLE_BY', 'make_split', 'TestConfig', 'LoopConfig', 'FitConfig', 'eta_at', 'tau_at',
-           'fused_posterior', 'oversampling_weights', 'test_round', 'LoopState', 'save_checkpoint', 'load_checkpoint',
-           'run_loop', 'plot_rounds']
+__all__ = ['PRESETS', 'make_split', 'TestConfig', 'LoopConfig', 'FitConfig', 'eta_at', 'tau_at', 'fused_posterior',
+           'oversampling_weights', 'test_round', 'LoopState', 'save_checkpoint', 'load_checkpoint', 'run_loop',
+           'plot_rounds']
 
 # %% ../nbs/08_loop.ipynb #1bc20f36
 def make_split(labels, celltypes=None, val_fraction: float = 0.2, seed: int = 0) -> np.ndarray:
@@ -79,8 +79,7 @@ class LoopConfig:
     oversample_by: str = 'label'       # 'label': every cell of a boosted category is drawn oversample_factor times as
                                        # often (the paper); 'posterior': 1 + (factor - 1) * the cell's p~ of its own
                                        # target, so that the cells that look unperturbed are seen about as often as
-                                       # the controls (`oversampling_weights`); 'read': the same with p~ read by the
-                                       # classifiers only, i.e. no boost in round 1, whose p~ is the guide prior
+                                       # the controls (`oversampling_weights`)
     calibration: str = 'classifier'    # calibration target on sigma(g) ('classifier') or on p~ ('posterior')
     keep_best_read: bool = False       # a refit replaces a category's p~ only when it ranks the guide-labelled
                                        # validation cells above the validation controls at least as well as the read
@@ -113,7 +112,6 @@ class LoopConfig:
 
 _SECTIONS = dict(autoencoder=QHAEConfig, classifier=NNNUConfig, tests=TestConfig, loop=LoopConfig)
 PRESETS = ('default', 'latent', 'paper', 'genes')   # named configurations (FitConfig.named)
-OVERSAMPLE_BY = ('label', 'posterior', 'read')      # LoopConfig.oversample_by
 # what the default reads p~ from: each category's selected genes (FitConfig.genes() until it became the default);
 # FitConfig.latent() is the latent reader without these settings (the default before)
 _LATENT_CLASSIFIER = dict(lr=1e-3, steps=2000, prevalence='estimate', calibrate=True, screen='rank')
@@ -300,7 +298,7 @@ class FitConfig:
                    ('classifier.checkpoint', c.checkpoint, ('best', 'last')), ('classifier.screen', c.screen, ('gap', 'rank')),
                    ('loop.calibration', L.calibration, ('classifier', 'posterior')),
                    ('loop.eta_schedule', L.eta_schedule, ('multiply', 'add')),
-                   ('loop.oversample_by', L.oversample_by, OVERSAMPLE_BY),
+                   ('loop.oversample_by', L.oversample_by, ('label', 'posterior')),
                    ('classifier.reader', c.reader, READERS),
                    ('tests.correction', self.tests.correction, tuple(ADJUSTMENTS)),
                    ('autoencoder.head', a.head, HEADS)]
@@ -683,10 +681,10 @@ def run_loop(X: np.ndarray, labels, celltypes, guide_z: pd.DataFrame, var_names,
         # 3) feature-weighted autoencoder on the training cells
         eta = eta_at(t, L)
         boosted = [c for c in cats if len(state.selected.get(c, [])) >= L.oversample_min_genes]
-        if (L.oversample_rounds and t > L.oversample_rounds) or (t == 1 and L.oversample_by == 'read'): boosted = []
+        if L.oversample_rounds and t > L.oversample_rounds: boosted = []
         w_cells = oversampling_weights(labels, cts, boosted, L.oversample_factor,
                                        control if L.oversample_controls else None,
-                                       None if L.oversample_by == 'label' else p_test)
+                                       p_test if L.oversample_by == 'posterior' else None)
         t1 = time.perf_counter()
         for a, rows_a in zip(aes, own_rows):
             a.train(None, steps=L.warm_steps if t == 1 else L.steps_per_round, priority=state.priority, eta=eta,
